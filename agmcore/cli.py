@@ -1,0 +1,148 @@
+"""Command line: `python -m agmcore run ...` writes one run as JSON (results.py schema).
+
+Bad input exits with code 2 and one line naming the problem; long runs draw a progress bar
+on stderr; Ctrl-C stops the run and still writes it, with status "cancelled".
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from typing import List, Optional
+
+from .config import DTYPES, LAWS, MEASUREMENTS, ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
+from .device import DEVICES, resolve_device
+from .engine import run_batch
+from .family import OPTIMIZER_NAMES, two_scheme_beta2
+from .progress import ProgressBar
+from .results import dumps, to_document
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m agmcore", description="Adaptive optimizers under label noise.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="run one configuration and write its JSON result")
+    run.add_argument("--task", choices=("diag-net", "matrix-factorization"), default="diag-net")
+    run.add_argument("--optimizer", choices=OPTIMIZER_NAMES, default="adam")
+    run.add_argument("--dim", type=int, help="diag-net: input dimension d; matrix-factorization: matrix size m")
+    run.add_argument("--samples", type=int, help="training samples n (observed entries or measurements)")
+    run.add_argument("--sparsity", type=int, help="diag-net: nonzeros κ of w*")
+    run.add_argument("--rank", type=int, help="matrix-factorization: rank of W*")
+    run.add_argument("--depth", type=int, help="matrix-factorization: number of factors")
+    run.add_argument("--measurement", choices=MEASUREMENTS, help="matrix-factorization: entries or gaussian")
+    run.add_argument("--label-noise", type=float, help="δ: label noise scale")
+    run.add_argument("--noise-law", choices=LAWS)
+    run.add_argument("--input-law", choices=LAWS, help="diag-net: law of the inputs")
+    run.add_argument("--init-scale", type=float, help="α: initialisation scale")
+    run.add_argument("--batch-size", type=int, help="minibatch size (default: full batch)")
+    run.add_argument("--lr", type=float)
+    run.add_argument("--beta1", type=float, help="momentum (default 0 for sgd/rmsprop, else 0.9)")
+    run.add_argument("--beta2", type=float)
+    run.add_argument("--two-scheme", type=float, metavar="C", help="set β2 = 1 − C·lr² (the 2-scheme)")
+    run.add_argument("--lam", type=float, help="AdamE's preconditioner power λ")
+    run.add_argument("--eps", type=float)
+    run.add_argument("--block-size", type=int, help="Adam-mini's block size")
+    run.add_argument("--no-bias-correction", action="store_true", help="(rmsprop never corrects, as torch's)")
+    run.add_argument("--steps", type=int)
+    run.add_argument("--log-every", type=int)
+    run.add_argument("--seed", type=int)
+    run.add_argument("--manifold-metrics", action="store_true", help="also measure at the projection onto the manifold")
+    run.add_argument("--device", choices=DEVICES, default="auto")
+    run.add_argument("--dtype", choices=DTYPES)
+    run.add_argument("--out", default="-", help="output file (default: standard output)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _given(args, names: List[str], rename=None) -> dict:
+    rename = rename or {}
+    return {rename.get(n, n): getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
+def config_from_args(args) -> RunConfig:
+    """Build (and so validate) the RunConfig the flags describe; unset flags take defaults."""
+    if args.task == "diag-net":
+        for flag in ("rank", "depth", "measurement"):
+            if getattr(args, flag) is not None:
+                raise ConfigError(f"--{flag} applies to --task matrix-factorization only")
+        task = DiagNetTask(**_given(args, ["dim", "samples", "sparsity", "label_noise", "noise_law", "input_law",
+                                           "init_scale", "batch_size"]))
+    else:
+        for flag in ("sparsity", "input_law"):
+            if getattr(args, flag) is not None:
+                raise ConfigError(f"--{flag.replace('_', '-')} applies to --task diag-net only")
+        task = MatrixFactorizationTask(**_given(args, ["dim", "samples", "rank", "depth", "measurement", "label_noise",
+                                                       "noise_law", "init_scale", "batch_size"], {"dim": "size"}))
+    opt = _given(args, ["lr", "beta1", "beta2", "lam", "eps", "block_size"])
+    if args.two_scheme is not None:
+        if args.beta2 is not None:
+            raise ConfigError("give either --beta2 or --two-scheme, not both")
+        opt["beta2"] = two_scheme_beta2(opt.get("lr", OptimizerConfig.lr), args.two_scheme)
+    optimizer = OptimizerConfig(name=args.optimizer, bias_correction=False if args.no_bias_correction else None, **opt)
+    run = _given(args, ["steps", "log_every", "seed", "dtype"])
+    return RunConfig(task=task, optimizer=optimizer, manifold_metrics=args.manifold_metrics, **run)
+
+
+def _check_writable(path: str):
+    if path == "-":
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ConfigError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise ConfigError(f"cannot write {path}: permission denied")
+
+
+def command_run(args) -> int:
+    config = config_from_args(args)
+    _check_writable(args.out)
+    resolve_device(args.device)
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    bar = None if args.quiet else ProgressBar(config.steps)
+    start = time.perf_counter()
+    try:
+        for snap in run_batch([config], device=args.device, cancel=cancel):
+            if bar:
+                bar.update(snap.step, snap.steps_per_second, force=snap.done)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if bar:
+            bar.close()
+    record = snap.records[0]
+    doc = to_document(record, device=str(resolve_device(args.device)),
+                      wall_seconds=round(time.perf_counter() - start, 3))
+    text = dumps(doc)
+    if args.out == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        with open(args.out, "w") as f:
+            f.write(text)
+    if not args.quiet:
+        print(f"{record.status} after {record.steps_done} steps; test loss {record.final.get('test_loss')}",
+              file=sys.stderr)
+    return 0 if record.status in ("finished", "diverged") else 130
+
+
+COMMANDS = {"run": command_run}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except (UsageError, ConfigError, ValueError) as e:
+        print(f"agmcore: error: {e}", file=sys.stderr)
+        return 2

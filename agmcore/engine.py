@@ -1,0 +1,231 @@
+"""The run engine: many configurations stepped as batched tensor programs, with snapshots.
+
+Runs whose task shape, optimizer structure and dtype agree form a group: their parameters are
+stacked along a leading runs dimension R and one update steps them all, each with its own
+η, β1, β2, λ, ε, seed and label noise δ. Groups advance in lockstep; at every multiple of the
+common `log_every` (and at step 0 and each run's last step) metrics are taken and a
+`Snapshot` is yielded. A run whose clean loss turns non-finite or explodes is frozen with
+status `diverged` at that step; the others go on. Setting the `cancel` event ends every
+running run with status `cancelled` at the next check.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+import torch
+
+from .config import ConfigError, DiagNetTask, RunConfig
+from .device import resolve_device, resolve_dtype
+from .family import make_optimizer
+from .memory import available_bytes, format_bytes
+from .projection import project_to_manifold
+from .tasks.diag_net import DiagNetProblem
+from .tasks.matrix_factorization import MatrixFactorizationProblem
+from .transforms import apply_updates
+
+EXPLOSION_FACTOR = 1e6  # a clean loss above this × max(initial loss, 1) counts as diverged
+CANCEL_CHECK_EVERY = 64  # steps between looks at the cancel event
+
+
+@dataclass
+class RunRecord:
+    """What one run has produced so far; the engine appends to it in place."""
+
+    config: RunConfig
+    status: str = "running"  # running | finished | diverged | cancelled
+    steps_done: int = 0
+    history: Dict[str, list] = field(default_factory=dict)  # "step" and one list per metric
+    final: Dict[str, Any] = field(default_factory=dict)
+    arrays: Dict[str, Any] = field(default_factory=dict)  # params, w, w_star (at the end)
+
+    @property
+    def key(self) -> str:
+        return self.config.key
+
+
+@dataclass
+class Snapshot:
+    step: int  # steps taken by the batch so far
+    total_steps: int  # the largest budget in the batch
+    elapsed: float  # seconds since the batch started
+    records: List[RunRecord]
+    done: bool
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.step / self.elapsed if self.elapsed > 0 else 0.0
+
+
+def _problem_for(task, seeds, label_noise, dtype, device):
+    kind = DiagNetProblem if isinstance(task, DiagNetTask) else MatrixFactorizationProblem
+    return kind(task, seeds, label_noise, dtype, device)
+
+
+def _hyper(values: List[float], dtype, device):
+    """A float when every run agrees (fast paths), else a (R,) tensor."""
+    if all(v == values[0] for v in values):
+        return values[0]
+    return torch.tensor(values, dtype=dtype, device=device)
+
+
+def _group_key(config: RunConfig) -> tuple:
+    task = {k: v for k, v in config.to_dict()["task"].items() if k != "label_noise"}
+    return (tuple(sorted(task.items())), config.optimizer.structure(), config.dtype)
+
+
+def _to_python(values: torch.Tensor) -> list:
+    """Metric values as Python floats, non-finite ones as None (valid JSON)."""
+    out = values.detach().cpu().tolist()
+    if isinstance(out, float):
+        return out if math.isfinite(out) else None
+    return [_clean(v) for v in out]
+
+
+def _clean(v):
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return v if math.isfinite(v) else None
+
+
+class _Group:
+    """R runs stepped as one tensor program."""
+
+    def __init__(self, records: List[RunRecord], dtype: torch.dtype, device: torch.device):
+        self.records = records
+        first = records[0].config
+        opt = [r.config.optimizer for r in records]
+        self.problem = _problem_for(first.task, [r.config.seed for r in records],
+                                    [r.config.task.label_noise for r in records], dtype, device)
+        h = lambda name: _hyper([getattr(o, name) for o in opt], dtype, device)  # noqa: E731
+        self.transform = make_optimizer(first.optimizer.name, lr=h("lr"), beta1=h("beta1"), beta2=h("beta2"),
+                                        lam=h("lam"), eps=h("eps"), bias_correction=first.optimizer.bias_correction,
+                                        block_size=first.optimizer.block_size)
+        self.params = self.problem.init_params()
+        self.state = self.transform.init(self.params)
+        self.steps = torch.tensor([r.config.steps for r in records], device=device)
+        self.alive = torch.ones(len(records), dtype=torch.bool, device=device)
+        self.diverged_at = torch.full((len(records),), -1, dtype=torch.long, device=device)
+        self.limit = EXPLOSION_FACTOR * self.problem.metrics(self.params)["train_loss"].clamp_min(1.0)
+        self.project = any(r.config.manifold_metrics for r in records)
+        self.t = 0
+
+    def step(self):
+        grads, loss = self.problem.noisy_grads(self.params)
+        updates, self.state = self.transform.update(grads, self.state)
+        bad = ~torch.isfinite(loss) | (loss > self.limit)
+        newly = self.alive & bad
+        self.diverged_at = torch.where(newly, self.t, self.diverged_at)
+        self.alive = self.alive & ~bad
+        new = apply_updates(self.params, updates)
+        self.params = {k: torch.where(self.alive.view(-1, *([1] * (p.dim() - 1))), new[k], p)
+                       for k, p in self.params.items()}
+        self.t += 1
+
+    def running(self) -> bool:
+        return any(r.status == "running" for r in self.records)
+
+    def observe(self, final: bool = False, cancelled: bool = False):
+        """Log metrics for runs due now; settle statuses (diverged, finished, cancelled)."""
+        diverged_at = self.diverged_at.tolist()
+        due = [i for i, r in enumerate(self.records) if r.status == "running"
+               and (diverged_at[i] >= 0 or self.t % r.config.log_every == 0 or self.t == r.config.steps or cancelled)]
+        if not due:
+            return
+        metrics = {k: _to_python(v) for k, v in self.problem.metrics(self.params).items()}
+        if self.project:
+            projected = project_to_manifold(self.problem, self.params)
+            metrics.update({f"{k}_proj": _to_python(v) for k, v in self.problem.metrics(projected).items()
+                            if k != "singular_values"})
+        for i in due:
+            rec = self.records[i]
+            stopped = diverged_at[i] >= 0
+            rec.steps_done = diverged_at[i] if stopped else self.t
+            history = rec.history.setdefault("step", [])
+            if not stopped:
+                history.append(self.t)
+                for k, v in metrics.items():
+                    if k.endswith("_proj") and not rec.config.manifold_metrics:
+                        continue
+                    rec.history.setdefault(k, []).append(v[i])
+            if stopped:
+                rec.status = "diverged"
+            elif cancelled:
+                rec.status = "cancelled"
+            elif self.t >= rec.config.steps:
+                rec.status = "finished"
+            if rec.status != "running":
+                self._finalise(i, rec)
+        keep = torch.tensor([r.status == "running" for r in self.records], device=self.alive.device)
+        self.alive = self.alive & keep
+
+    def _finalise(self, i: int, rec: RunRecord):
+        rec.final = {k: v[-1] for k, v in rec.history.items() if k != "step" and v}
+        for k, v in self.problem.final_extras(self.params).items():
+            rec.final[k] = _to_python(v)[i]
+        rec.arrays = _clean_arrays(self.problem.arrays({k: p[i:i + 1] for k, p in self.params.items()})[0])
+
+
+def _clean_arrays(arrays):
+    if isinstance(arrays, dict):
+        return {k: _clean_arrays(v) for k, v in arrays.items()}
+    if isinstance(arrays, list):
+        return [_clean_arrays(v) for v in arrays]
+    return arrays if not isinstance(arrays, float) or math.isfinite(arrays) else None
+
+
+def run_batch(configs: Sequence[RunConfig], device: str = "auto", cancel=None) -> Iterator[Snapshot]:
+    """Run `configs` together; yields a Snapshot at each logging point and a last one with done=True.
+
+    `cancel` is anything with `is_set()` (a threading or multiprocessing Event).
+    All configurations must share `log_every`.
+    """
+    if not configs:
+        raise ConfigError("no runs to do")
+    cadences = {c.log_every for c in configs}
+    if len(cadences) > 1:
+        raise ConfigError(f"runs batched together must share log_every (got {sorted(cadences)})")
+    dev = resolve_device(device)
+    need, have = sum(c.memory_bytes() for c in configs), available_bytes(dev)
+    if need > have:
+        raise ConfigError(f"these runs need about {format_bytes(need)} but {dev} has {format_bytes(have)} free: "
+                          f"run fewer at once or make them smaller")
+    records = [RunRecord(c) for c in configs]
+    groups: Dict[tuple, List[RunRecord]] = {}
+    for rec in records:
+        groups.setdefault(_group_key(rec.config), []).append(rec)
+    start = time.perf_counter()
+    built = [_Group(rs, resolve_dtype(rs[0].config.dtype, dev), dev) for rs in groups.values()]
+    total = max(c.steps for c in configs)
+    log_every = configs[0].log_every
+    for g in built:
+        g.observe()
+    t = 0
+    yield Snapshot(0, total, time.perf_counter() - start, records, False)
+    while any(g.running() for g in built):
+        pending = [c.steps for c in configs if c.steps > t]
+        stop = min([(t // log_every + 1) * log_every] + pending)
+        cancelled = False
+        while t < stop:
+            for g in built:
+                if g.running():
+                    g.step()
+            t += 1
+            if cancel is not None and t % CANCEL_CHECK_EVERY == 0 and cancel.is_set():
+                cancelled = True
+                break
+        cancelled = cancelled or (cancel is not None and cancel.is_set())
+        for g in built:
+            g.observe(cancelled=cancelled)
+        done = not any(g.running() for g in built)
+        yield Snapshot(t, total, time.perf_counter() - start, records, done)
+
+
+def run_all(configs: Sequence[RunConfig], device: str = "auto", cancel=None) -> List[RunRecord]:
+    """Run to the end and return the records."""
+    snapshot = None
+    for snapshot in run_batch(configs, device=device, cancel=cancel):
+        pass
+    return snapshot.records

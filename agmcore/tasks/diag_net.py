@@ -1,0 +1,159 @@
+"""Sparse regression with a diagonal linear network, for a group of R runs (science.md §3.1, §4).
+
+    f(z) = ⟨u⊙u − v⊙v, z⟩,   L(θ) = (1/2n) Σ_i (f(z_i) − y_i − ξ_i)²,   y = ⟨w*, z⟩
+
+Gradients and curvature are closed forms, O(nd) per run. With r = f − y (clean residual),
+c_j = (1/n) Σ_i r_i z_ij and s_j = (1/n) Σ_i z_ij²:
+
+    ∇_u L = 2 c ⊙ u,  ∇_v L = −2 c ⊙ v
+    diag H: 4 s u² + 2c (u) and 4 s v² − 2c (v);   tr H = 4 Σ_j s_j (u_j² + v_j²)
+
+Both input laws are isotropic with unit variance, so the population (test) loss is ½‖w − w*‖².
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Sequence, Tuple
+
+import torch
+
+from ..config import DiagNetTask
+from ..sharpness import trace_of_power
+from .randomness import LabelNoise, generator, signs_or_normals, stack_per_run
+
+Params = Dict[str, torch.Tensor]
+
+
+def draw_data(task: DiagNetTask, seed: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(w*, Z): w* has κ nonzeros at random coordinates with values uniform on ±[0.01, 1);
+    Z of shape (n, d) follows the input law."""
+    gen = generator(seed, "data")
+    support = torch.randperm(task.dim, generator=gen)[: task.sparsity]
+    magnitude = 0.01 + 0.99 * torch.rand(task.sparsity, generator=gen, dtype=torch.float64)
+    sign = signs_or_normals("rademacher", (task.sparsity,), gen)
+    w_star = torch.zeros(task.dim, dtype=torch.float64)
+    w_star[support] = sign * magnitude
+    return w_star, signs_or_normals(task.input_law, (task.samples, task.dim), gen)
+
+
+def initial_params(task: DiagNetTask, seed: int) -> Params:
+    """u₀, v₀ ~ α·N(0, I), so w₀ ≈ 0."""
+    gen = generator(seed, "init")
+    u = task.init_scale * torch.randn(task.dim, generator=gen, dtype=torch.float64)
+    v = task.init_scale * torch.randn(task.dim, generator=gen, dtype=torch.float64)
+    return {"u": u, "v": v}
+
+
+def weights(params: Params) -> torch.Tensor:
+    """w = u⊙u − v⊙v."""
+    return params["u"] * params["u"] - params["v"] * params["v"]
+
+
+class DiagNetProblem:
+    """R runs of one task shape; runs with equal seeds share data, init and noise."""
+
+    def __init__(self, task: DiagNetTask, seeds: Sequence[int], label_noise: Sequence[float],
+                 dtype: torch.dtype, device: torch.device):
+        self.task, self.seeds, self.dtype, self.device = task, list(seeds), dtype, device
+        unique = sorted(set(seeds))
+        to = dict(dtype=dtype, device=device)
+        data = {s: draw_data(task, s) for s in unique}
+        self.w_star = stack_per_run({s: d[0] for s, d in data.items()}, seeds).to(**to)
+        inputs = {s: d[1] for s, d in data.items()}
+        self.shared_inputs = len(unique) == 1
+        if self.shared_inputs:
+            self.Z = inputs[unique[0]].to(**to)  # (n, d)
+            self.y = self.w_star[:1] @ self.Z.T  # (1, n)
+            self.s = (self.Z * self.Z).mean(0).expand(len(seeds), -1)  # (R, d)
+        else:
+            self.Z = stack_per_run(inputs, seeds).to(**to)  # (R, n, d)
+            self.y = torch.einsum("rnd,rd->rn", self.Z, self.w_star)
+            self.s = (self.Z * self.Z).mean(1)
+        self.delta = torch.tensor(list(label_noise), **to).unsqueeze(1)  # (R, 1)
+        self.noise = LabelNoise(seeds, task.samples, task.noise_law, task.batch_size, dtype, device)
+        self._init = {s: initial_params(task, s) for s in unique}
+
+    # ---------------------------------------------------------------- model
+    def init_params(self) -> Params:
+        return {k: stack_per_run({s: p[k] for s, p in self._init.items()}, self.seeds).to(self.dtype).to(self.device)
+                for k in ("u", "v")}
+
+    def predict(self, w: torch.Tensor) -> torch.Tensor:
+        """f(z_i) for every training input: (R, n)."""
+        if self.shared_inputs:
+            return w @ self.Z.T
+        return torch.einsum("rnd,rd->rn", self.Z, w)
+
+    def correlate(self, r: torch.Tensor) -> torch.Tensor:
+        """Zᵀ r per run: (R, d)."""
+        if self.shared_inputs:
+            return r @ self.Z
+        return torch.einsum("rnd,rn->rd", self.Z, r)
+
+    def _grads(self, params: Params, r_weighted: torch.Tensor) -> Params:
+        c = self.correlate(r_weighted)
+        return {"u": 2 * c * params["u"], "v": -2 * c * params["v"]}
+
+    def noisy_grads(self, params: Params):
+        """Gradient of the label-noise loss for this step, and the clean train loss (R,)."""
+        zeta, batch = self.noise.next()
+        clean = self.predict(weights(params)) - self.y
+        noisy = clean - self.delta * zeta
+        scaled = noisy / self.task.samples if batch is None else noisy * batch
+        return self._grads(params, scaled), 0.5 * (clean * clean).mean(1)
+
+    def clean_loss_and_grads(self, params: Params):
+        """Clean loss (R,) and its gradient (used by the projection onto the manifold)."""
+        r = self.predict(weights(params)) - self.y
+        return 0.5 * (r * r).mean(1), self._grads(params, r / self.task.samples)
+
+    # ---------------------------------------------------------------- curvature
+    def hessian_diagonal(self, params: Params) -> Params:
+        """Exact diag(H) of the clean loss, per parameter (R, d) each."""
+        r = self.predict(weights(params)) - self.y
+        c = self.correlate(r) / self.task.samples
+        u, v = params["u"], params["v"]
+        return {"u": 4 * self.s * u * u + 2 * c, "v": 4 * self.s * v * v - 2 * c}
+
+    def hessian_trace(self, params: Params) -> torch.Tensor:
+        """tr H = 4 Σ s (u² + v²) (residual terms cancel): (R,)."""
+        return 4 * (self.s * (params["u"] ** 2 + params["v"] ** 2)).sum(1)
+
+    # ---------------------------------------------------------------- measures
+    def test_loss(self, params: Params) -> torch.Tensor:
+        diff = weights(params) - self.w_star
+        return 0.5 * (diff * diff).sum(1)
+
+    def metrics(self, params: Params) -> Dict[str, torch.Tensor]:
+        """Every per-step measure of the history, each (R,)."""
+        w = weights(params)
+        diag = self.hessian_diagonal(params)
+        clean = self.predict(w) - self.y
+        return {
+            "train_loss": 0.5 * (clean * clean).mean(1),
+            "test_loss": self.test_loss(params),
+            "trace_H": self.hessian_trace(params),
+            "trace_sqrt_diag_H": trace_of_power(diag, 0.5),
+            "l1": w.abs().sum(1),
+            "l_half": w.abs().sqrt().sum(1),
+        }
+
+    def final_extras(self, params: Params) -> Dict[str, torch.Tensor]:
+        """Support precision and recall: |w_j| ≥ ½·min_{k∈S*} |w*_k| counts as recovered."""
+        w = weights(params)
+        truth = self.w_star != 0
+        threshold = 0.5 * torch.where(truth, self.w_star.abs(), torch.inf).min(1, keepdim=True).values
+        found = w.abs() >= threshold
+        hits = (found & truth).sum(1).to(self.dtype)
+        return {
+            "support_precision": hits / found.sum(1).clamp_min(1).to(self.dtype),
+            "support_recall": hits / truth.sum(1).to(self.dtype),
+        }
+
+    def arrays(self, params: Params) -> List[Dict[str, list]]:
+        """Per run: the parameters, w and w* as lists (for the JSON result)."""
+        w = weights(params)
+        return [
+            {"params": {"u": params["u"][i].tolist(), "v": params["v"][i].tolist()},
+             "w": w[i].tolist(), "w_star": self.w_star[i].tolist()}
+            for i in range(w.shape[0])
+        ]

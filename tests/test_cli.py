@@ -1,0 +1,69 @@
+"""`python -m agmcore run`: the JSON contract and one-line errors."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from agmcore.results import loads
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "agmcore", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_run_writes_the_schema(tmp_path):
+    out = tmp_path / "run.json"
+    proc = _cli("run", "--task", "diag-net", "--optimizer", "adam", "--dim", "30", "--samples", "10", "--sparsity", "2",
+                "--label-noise", "0.5", "--lr", "0.1", "--beta1", "0.9", "--beta2", "0.9", "--no-bias-correction",
+                "--steps", "300", "--log-every", "100", "--seed", "1", "--device", "cpu", "--dtype", "float64",
+                "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = loads(out.read_text())
+    assert doc["schema"] == 1 and doc["status"] == "finished" and doc["steps_done"] == 300
+    assert doc["config"]["optimizer"] == {"name": "adam", "lr": 0.1, "beta1": 0.9, "beta2": 0.9, "lam": 0.5,
+                                          "eps": 1e-8, "bias_correction": False, "block_size": 16}
+    assert doc["history"]["step"] == [0, 100, 200, 300]
+    for name in ("train_loss", "test_loss", "trace_H", "trace_sqrt_diag_H", "l1", "l_half"):
+        assert len(doc["history"][name]) == 4
+    assert set(doc["final"]) >= {"train_loss", "test_loss", "trace_H", "trace_sqrt_diag_H", "l1", "l_half",
+                                 "support_precision", "support_recall"}
+    assert len(doc["params"]["u"]) == len(doc["params"]["v"]) == len(doc["w"]) == len(doc["w_star"]) == 30
+    assert "steps/s" in proc.stderr  # the progress bar
+
+
+def test_matrix_factorization_to_stdout():
+    proc = _cli("run", "--task", "matrix-factorization", "--optimizer", "adafactor", "--dim", "6", "--rank", "1",
+                "--depth", "3", "--samples", "20", "--steps", "50", "--log-every", "25", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert set(doc["params"]) == {"W1", "W2", "W3"}
+    assert {"effective_rank", "nuclear_norm", "singular_values"} <= set(doc["history"])
+
+
+def test_two_scheme_flag():
+    proc = _cli("run", "--lr", "0.05", "--two-scheme", "10", "--steps", "5", "--quiet", "--dim", "5", "--sparsity", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["config"]["optimizer"]["beta2"] == pytest.approx(1 - 10 * 0.05**2)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["run", "--dim", "0"], "dim must be at least 1"),
+    (["run", "--optimizer", "adamw"], "invalid choice: 'adamw'"),
+    (["run", "--lr", "fast"], "invalid float value: 'fast'"),
+    (["run", "--beta2", "1.5"], "beta2 must be in [0, 1)"),
+    (["run", "--rank", "2"], "--rank applies to --task matrix-factorization only"),
+    (["run", "--out", "/no/such/folder/run.json"], "does not exist"),
+    (["run", "--lr", "1", "--two-scheme", "10"], "2-scheme"),
+    (["run", "--frobnicate"], "unrecognized arguments"),
+    ([], "required"),
+])
+def test_bad_input_is_one_line_exit_2(args, fragment):
+    proc = _cli(*args)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in proc.stderr

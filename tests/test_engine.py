@@ -1,0 +1,126 @@
+"""The batched run engine: agreement with a plain autograd loop, batching, statuses."""
+import threading
+
+import pytest
+import torch
+
+from agmcore.baseline import plain_diag_net_run
+from agmcore.config import ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
+from agmcore.engine import run_all, run_batch
+from agmcore.tasks.diag_net import initial_params
+
+TASK = DiagNetTask(dim=40, samples=12, sparsity=3)
+
+
+def _cfg(name="adam", steps=200, log_every=50, seed=0, task=TASK, **opt):
+    return RunConfig(task=task, optimizer=OptimizerConfig(name=name, **opt), steps=steps, log_every=log_every, seed=seed)
+
+
+def _final_params(record):
+    return {k: torch.tensor(v, dtype=torch.float64) for k, v in record.arrays["params"].items()}
+
+
+@pytest.mark.parametrize("config", [
+    _cfg("sgd", steps=2000, log_every=500, lr=0.05),
+    _cfg("sgd", steps=1000, log_every=500, lr=0.02, beta1=0.9),
+    _cfg("adam", steps=200, lr=0.05, beta2=0.99),
+    _cfg("rmsprop", steps=200, lr=0.001, beta2=0.9),
+])
+def test_engine_matches_plain_autograd_loop(config):
+    """Same data, init and label noise; the engine's closed-form gradients and AGM update
+    against autograd and torch.optim. (Adam under label noise amplifies round-off
+    exponentially, so its horizon is a few hundred steps.)"""
+    plain = plain_diag_net_run(config)
+    record = run_all([config], device="cpu")[0]
+    assert record.status == "finished" and record.steps_done == config.steps
+    ours = _final_params(record)
+    for k in ("u", "v"):
+        torch.testing.assert_close(ours[k], plain[k], rtol=1e-9, atol=1e-11)
+    assert (ours["u"] - initial_params(TASK, config.seed)["u"]).abs().max() > 1e-3  # it trained
+
+
+def test_batch_equals_runs_alone():
+    configs = [_cfg(lr=0.05, beta2=0.99), _cfg(lr=0.02, beta2=0.9, seed=3), _cfg(lr=0.05, beta2=0.99, seed=7),
+               _cfg("sgd", lr=0.05), _cfg("adame", lr=0.05, lam=0.25)]
+    together = run_all(configs, device="cpu")
+    for config, rec in zip(configs, together):
+        alone = run_all([config], device="cpu")[0]
+        for k in ("u", "v"):
+            torch.testing.assert_close(_final_params(rec)[k], _final_params(alone)[k], rtol=1e-9, atol=1e-11)
+        assert rec.history["step"] == alone.history["step"]
+
+
+def test_history_cadence_and_schema():
+    rec = run_all([_cfg(steps=230, log_every=50)])[0]
+    assert rec.history["step"] == [0, 50, 100, 150, 200, 230]
+    for name in ("train_loss", "test_loss", "trace_H", "trace_sqrt_diag_H", "l1", "l_half"):
+        assert len(rec.history[name]) == 6
+        assert rec.final[name] == rec.history[name][-1]
+    assert 0 <= rec.final["support_precision"] <= 1 and 0 <= rec.final["support_recall"] <= 1
+    assert len(rec.arrays["w"]) == 40 and len(rec.arrays["w_star"]) == 40
+
+
+def test_divergence_stops_one_run_only():
+    configs = [_cfg("sgd", lr=50.0, steps=300), _cfg("adam", lr=0.05, steps=300)]
+    bad, good = run_all(configs)
+    assert bad.status == "diverged" and bad.steps_done < 300
+    assert len(bad.history["step"]) < len(good.history["step"])
+    assert good.status == "finished" and good.steps_done == 300
+
+
+def test_cancel_ends_runs_as_cancelled():
+    cancel = threading.Event()
+    configs = [_cfg(steps=100_000, log_every=100), _cfg("sgd", lr=0.01, steps=100_000, log_every=100)]
+    seen = 0
+    for snap in run_batch(configs, cancel=cancel):
+        seen += 1
+        if seen == 3:
+            cancel.set()
+    assert snap.done
+    assert all(r.status == "cancelled" for r in snap.records)
+    assert all(0 < r.steps_done < 100_000 for r in snap.records)
+
+
+def test_reproducible_for_a_seed():
+    a = run_all([_cfg(steps=300)])[0]
+    b = run_all([_cfg(steps=300)])[0]
+    assert a.history == b.history
+
+
+def test_different_budgets_in_one_batch():
+    short, long = run_all([_cfg(steps=120, log_every=50), _cfg(steps=260, log_every=50)])
+    assert short.status == long.status == "finished"
+    assert short.history["step"][-1] == 120 and long.history["step"][-1] == 260
+    alone = run_all([_cfg(steps=120, log_every=50)])[0]
+    assert short.history["step"] == alone.history["step"]
+    assert short.history["test_loss"] == pytest.approx(alone.history["test_loss"], rel=1e-9)
+
+
+def test_manifold_metrics():
+    config = RunConfig(task=TASK, optimizer=OptimizerConfig(lr=0.05), steps=500, log_every=250, manifold_metrics=True)
+    rec = run_all([config])[0]
+    assert len(rec.history["trace_H_proj"]) == 3
+    assert rec.final["train_loss_proj"] < rec.final["train_loss"]
+
+
+def test_snapshots_show_progress():
+    snaps = [(s.step, s.done) for s in run_batch([_cfg(steps=200, log_every=50)])]
+    assert snaps[0] == (0, False) and snaps[-1] == (200, True)
+    assert [s for s, _ in snaps] == sorted(s for s, _ in snaps)
+
+
+def test_matrix_factorization_runs_and_float32():
+    task = MatrixFactorizationTask(size=8, rank=1, depth=2, samples=30)
+    configs = [RunConfig(task=task, optimizer=OptimizerConfig(name=n, lr=0.05), steps=200, log_every=100,
+                         dtype=dt) for n in ("sgd", "adam", "shampoo", "adafactor") for dt in ("float64", "float32")]
+    for rec in run_all(configs):
+        assert rec.status == "finished"
+        assert set(rec.history) >= {"test_loss", "trace_H", "effective_rank", "nuclear_norm", "singular_values"}
+        assert rec.final["train_loss"] < rec.history["train_loss"][0]
+
+
+def test_batch_errors():
+    with pytest.raises(ConfigError, match="share log_every"):
+        list(run_batch([_cfg(log_every=10), _cfg(log_every=20)]))
+    with pytest.raises(ConfigError, match="no runs"):
+        list(run_batch([]))
