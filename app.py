@@ -1,7 +1,14 @@
-"""sharpness-lab: the Streamlit entry point (navigation and page frame)."""
+"""sharpness-lab: the Streamlit entry point. It owns navigation and the page frame."""
 import streamlit as st
 
+from ui.frame import apply_teacher_mode
+
 st.set_page_config(page_title="sharpness-lab", layout="wide")
-st.title("sharpness-lab")
-st.write("How adaptive optimizers differ from SGD in the solutions they find. "
-         "The interactive pages are being built; the engine runs from `python -m agmcore`.")
+page = st.navigation([
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("app_pages/playground.py", title="Playground", icon=":material/sports_score:", url_path="playground"),
+    st.Page("app_pages/result.py", title="Result", icon=":material/description:", url_path="result"),
+    st.Page("app_pages/gallery.py", title="Gallery", icon=":material/photo_library:", url_path="gallery"),
+], position="top")
+apply_teacher_mode()
+page.run()

@@ -39,7 +39,7 @@ class RunRecord:
     steps_done: int = 0
     history: Dict[str, list] = field(default_factory=dict)  # "step" and one list per metric
     final: Dict[str, Any] = field(default_factory=dict)
-    arrays: Dict[str, Any] = field(default_factory=dict)  # params, w, w_star (at the end)
+    arrays: Dict[str, Any] = field(default_factory=dict)  # params, w, w_star at the last logged step
 
     @property
     def key(self) -> str:
@@ -138,9 +138,11 @@ class _Group:
         if self.project:
             projected = project_to_manifold(self.problem, self.params)
             metrics.update({f"{k}_proj": _to_python(v) for k, v in self.problem.metrics(projected).items()
-                            if k != "singular_values"})
+                            if v.dim() == 1})
+        arrays = self.problem.arrays(self.params)  # current parameters, for live views
         for i in due:
             rec = self.records[i]
+            rec.arrays = _clean_arrays(arrays[i])
             stopped = diverged_at[i] >= 0
             rec.steps_done = diverged_at[i] if stopped else self.t
             history = rec.history.setdefault("step", [])
@@ -165,7 +167,6 @@ class _Group:
         rec.final = {k: v[-1] for k, v in rec.history.items() if k != "step" and v}
         for k, v in self.problem.final_extras(self.params).items():
             rec.final[k] = _to_python(v)[i]
-        rec.arrays = _clean_arrays(self.problem.arrays({k: p[i:i + 1] for k, p in self.params.items()})[0])
 
 
 def _clean_arrays(arrays):

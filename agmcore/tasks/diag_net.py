@@ -43,6 +43,22 @@ def initial_params(task: DiagNetTask, seed: int) -> Params:
     return {"u": u, "v": v}
 
 
+PROFILE_BINS = 100  # the weight profile keeps at most this many numbers per logged step
+
+
+def profile_bin_size(dim: int) -> int:
+    """Coordinates per bin of the weight profile: 1 up to d = 100, then ⌈d / 100⌉."""
+    return -(-dim // PROFILE_BINS)
+
+
+def binned_max(values: torch.Tensor) -> torch.Tensor:
+    """max over consecutive bins of profile_bin_size(d) coordinates: (R, d) -> (R, ≤ 100)."""
+    size = profile_bin_size(values.shape[1])
+    pad = (-values.shape[1]) % size
+    padded = torch.nn.functional.pad(values, (0, pad))
+    return padded.view(values.shape[0], -1, size).amax(2)
+
+
 def weights(params: Params) -> torch.Tensor:
     """w = u⊙u − v⊙v."""
     return params["u"] * params["u"] - params["v"] * params["v"]
@@ -135,6 +151,7 @@ class DiagNetProblem:
             "trace_sqrt_diag_H": trace_of_power(diag, 0.5),
             "l1": w.abs().sum(1),
             "l_half": w.abs().sqrt().sum(1),
+            "weight_profile": binned_max(w.abs()),
         }
 
     def final_extras(self, params: Params) -> Dict[str, torch.Tensor]:

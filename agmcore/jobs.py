@@ -1,0 +1,231 @@
+"""Runs that outlive the browser tab: a queue of races, computed by worker processes.
+
+One `JobManager` per server process. `submit(configs)` returns the race's content key; an
+identical race that is stored opens from the store, one that is queued or running is
+attached to (a second browser sees the same stream), anything else is queued. At most
+`workers` races compute at once, each in its own persistent worker process (spawned once, one
+torch thread each, so the server stays responsive on 2 cores). Workers stream snapshots; the
+manager keeps each job's merged state for pages to poll, and stores finished races.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+from .config import RunConfig
+from .results import to_document
+from .engine import RunRecord
+from .store import ResultStore, race_key
+
+QUEUED, RUNNING, FINISHED, CANCELLED, FAILED = "queued", "running", "finished", "cancelled", "failed"
+
+
+@dataclass
+class Job:
+    key: str
+    configs: List[RunConfig]
+    status: str = QUEUED
+    step: int = 0
+    total: int = 0
+    elapsed: float = 0.0
+    runs: List[Dict[str, Any]] = field(default_factory=list)  # merged per-run state (status, history, ...)
+    error: Optional[str] = None
+    submitted: float = field(default_factory=time.time)
+    started: Optional[float] = None
+    first_point: Optional[float] = None  # when the first snapshot after step 0 arrived
+    cancel_requested: bool = False
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.step / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.status in (QUEUED, RUNNING)
+
+
+class _Slot:
+    """One persistent worker process (agmcore/worker.py) and the thread that reads it."""
+
+    def __init__(self, manager: "JobManager"):
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+                   PYTHONDONTWRITEBYTECODE="1")  # write nothing into the app's folder
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "agmcore.worker", str(manager.threads), manager.device],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env, cwd=root)
+        self.job: Optional[str] = None
+        self.reader = threading.Thread(target=manager._read, args=(self,), daemon=True, name="job-reader")
+        self.reader.start()
+
+    def send(self, message: Dict[str, Any]):
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+class JobManager:
+    def __init__(self, store: ResultStore, workers: Optional[int] = None, device: str = "auto", threads: int = 1,
+                 warm: bool = True):
+        """warm=True starts the workers now, so the first Run does not wait for torch to import."""
+        self.store = store
+        self.workers = workers or int(os.environ.get("SHARPNESS_LAB_WORKERS", max(1, (os.cpu_count() or 2) - 1)))
+        self.device, self.threads = device, threads
+        self._lock = threading.RLock()
+        self._jobs: Dict[str, Job] = {}
+        self._queue: List[str] = []
+        self._slots: List[_Slot] = [_Slot(self) for _ in range(self.workers)] if warm else []
+
+    # ------------------------------------------------------------------ public API
+    def submit(self, configs: Sequence[RunConfig]) -> str:
+        """Queue a race unless it is stored or already queued/running; returns its key."""
+        key = race_key(configs)
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.active:
+                return key
+            if self.store.get_race(key) is not None:
+                return key
+            self._jobs[key] = Job(key, list(configs), total=max(c.steps for c in configs),
+                                  runs=[{"status": QUEUED, "steps_done": 0, "history": {}, "final": {}, "arrays": {}}
+                                        for _ in configs])
+            self._queue.append(key)
+            self._dispatch()
+        return key
+
+    def job(self, key: str) -> Optional[Job]:
+        """A consistent copy of a job's state (safe to read while workers write)."""
+        with self._lock:
+            job = self._jobs.get(key)
+            return copy.deepcopy(job) if job is not None else None
+
+    def queue_position(self, key: str) -> Optional[int]:
+        """1-based position in the waiting queue, or None if not waiting."""
+        with self._lock:
+            return self._queue.index(key) + 1 if key in self._queue else None
+
+    def cancel(self, key: str):
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None or not job.active:
+                return
+            job.cancel_requested = True
+            if key in self._queue:
+                self._queue.remove(key)
+                job.status = CANCELLED
+                for run in job.runs:
+                    run["status"] = CANCELLED
+                return
+            for slot in self._slots:
+                if slot.job == key:
+                    slot.send({"type": "cancel", "job": key})
+
+    def running_count(self) -> int:
+        with self._lock:
+            return sum(1 for s in self._slots if s.job is not None)
+
+    def shutdown(self):
+        with self._lock:
+            slots, self._slots = self._slots, []
+        for slot in slots:
+            if slot.job is not None:
+                slot.send({"type": "cancel", "job": slot.job})
+            slot.process.stdin.close()
+        for slot in slots:
+            try:
+                slot.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                slot.process.kill()
+
+    # ------------------------------------------------------------------ internals
+    def _dispatch(self):
+        """Start queued jobs on idle workers (caller holds the lock)."""
+        self._reap_dead()
+        while self._queue:
+            slot = next((s for s in self._slots if s.job is None), None)
+            if slot is None and len(self._slots) < self.workers:
+                slot = _Slot(self)
+                self._slots.append(slot)
+            if slot is None:
+                return
+            key = self._queue.pop(0)
+            job = self._jobs[key]
+            slot.job = key
+            job.status, job.started = RUNNING, time.time()
+            slot.send({"type": "run", "job": key, "configs": [c.to_dict() for c in job.configs]})
+
+    def _reap_dead(self):
+        for slot in list(self._slots):
+            if not slot.alive() or slot.process.stdout.closed:
+                if slot.job is not None:
+                    self._fail(slot.job, "the worker process stopped unexpectedly")
+                self._slots.remove(slot)
+
+    def _fail(self, key: str, message: str):
+        job = self._jobs.get(key)
+        if job is not None:
+            job.status, job.error = FAILED, message
+
+    def _free(self, key: str):
+        for slot in self._slots:
+            if slot.job == key:
+                slot.job = None
+        self._dispatch()
+
+    def _read(self, slot: _Slot):
+        """Reader thread of one worker: merge its messages into the jobs."""
+        for line in slot.process.stdout:
+            message = json.loads(line)
+            with self._lock:
+                job = self._jobs.get(message["job"])
+                if job is None:
+                    continue
+                kind = message["type"]
+                if kind == "snapshot":
+                    self._merge(job, message)
+                elif kind == "error":
+                    self._fail(job.key, message["message"])
+                    self._free(job.key)
+                elif kind == "done":
+                    self._finish(job)
+                    self._free(job.key)
+        with self._lock:  # the worker has exited
+            self._reap_dead()
+            self._dispatch()
+
+    @staticmethod
+    def _merge(job: Job, message: Dict[str, Any]):
+        job.step, job.total, job.elapsed = message["step"], message["total"], message["elapsed"]
+        if job.first_point is None and message["step"] > 0:
+            job.first_point = time.time()
+        for run, delta in zip(job.runs, message["runs"]):
+            for name, values in delta["history"].items():
+                run["history"].setdefault(name, []).extend(values)
+            run.update(status=delta["status"], steps_done=delta["steps_done"], final=delta["final"])
+            if "arrays" in delta:
+                run["arrays"] = delta["arrays"]
+
+    def _finish(self, job: Job):
+        statuses = {r["status"] for r in job.runs}
+        if CANCELLED in statuses:
+            job.status = CANCELLED
+            return
+        records = []
+        for config, run in zip(job.configs, job.runs):
+            rec = RunRecord(config, status=run["status"], steps_done=run["steps_done"], history=run["history"],
+                            final=run["final"], arrays=run["arrays"])
+            records.append(to_document(rec, device=self.device))
+        try:
+            self.store.put_race(job.configs, records)
+            job.status = FINISHED
+        except Exception as e:  # a full disk must not lose the run: it stays in memory
+            job.status, job.error = FINISHED, f"could not store the result: {e}"

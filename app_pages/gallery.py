@@ -1,0 +1,22 @@
+"""Gallery: stored races, newest first, filterable, each linked to its result page."""
+import datetime
+
+import streamlit as st
+
+from agmcore.family import OPTIMIZER_NAMES
+from agmcore.playground import TASK_NAMES
+from ui.services import store
+
+st.title("Gallery")
+task = st.selectbox("Task", ("any",) + TASK_NAMES, key="gl_task", bind="query-params")
+wanted = st.multiselect("Optimizer", OPTIMIZER_NAMES, key="gl_opt", bind="query-params")
+entries = [e for e in store().gallery()
+           if (task == "any" or e["task"] == task) and all(o in e["optimizers"] for o in wanted)]
+if not entries:
+    st.info("No stored runs match. Runs appear here when they finish in the Playground.")
+    st.stop()
+for e in entries:
+    when = datetime.datetime.fromtimestamp(e["created"]).strftime("%Y-%m-%d %H:%M")
+    size = f"d = {e['size']}" if e["task"] == "diag-net" else f"m = {e['size']}"
+    st.markdown(f"[{' vs '.join(e['optimizers'])}](/result?run={e['key']}) · {e['task']}, {size}, "
+                f"n = {e['samples']}, {e['steps']:,} steps, seed {', '.join(map(str, e['seeds']))} · {when}")

