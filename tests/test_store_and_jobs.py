@@ -1,0 +1,106 @@
+"""The result store (JSON only, 0700, LRU) and the job manager (dedupe, queue, cancel, crash)."""
+import json
+import os
+import stat
+import time
+
+import pytest
+
+from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.engine import run_all
+from agmcore.jobs import CANCELLED, FAILED, FINISHED, JobManager
+from agmcore.results import loads, to_document
+from agmcore.store import ResultStore, is_key, race_key
+
+
+def _configs(steps=200, seed=0, names=("adam", "sgd")):
+    return [RunConfig(task=DiagNetTask(dim=20, samples=8), optimizer=OptimizerConfig(name=n, lr=0.05), steps=steps,
+                      log_every=50, seed=seed) for n in names]
+
+
+def _wait(predicate, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_store_round_trip_permissions_and_text_only(tmp_path):
+    store = ResultStore(str(tmp_path / "s"))
+    assert stat.S_IMODE(os.stat(store.folder).st_mode) == 0o700
+    configs = _configs()
+    docs = [to_document(r) for r in run_all(configs)]
+    key = store.put_race(configs, docs)
+    assert key == race_key(configs) and is_key(key)
+    back = store.get_race(key)
+    assert [d["key"] for d in back] == [c.key for c in configs]
+    assert loads(json.dumps(back[0]))["history"] == docs[0]["history"]
+    assert store.get_race(configs[0].key)[0]["key"] == configs[0].key  # a run key opens a race of one
+    for k in store.cache.iterkeys():  # only text values: nothing is ever unpickled
+        assert isinstance(store.cache.get(k), str)
+    entry = store.gallery()[0]
+    assert entry["key"] == key and entry["optimizers"] == ["adam", "sgd"] and entry["task"] == "diag-net"
+
+
+@pytest.mark.parametrize("bad", ["", "xyz", "A" * 64, "0" * 63, None, "../" * 30])
+def test_store_rejects_malformed_keys(tmp_path, bad):
+    assert ResultStore(str(tmp_path / "s")).get_race(bad) is None
+
+
+def test_store_evicts_least_recently_used(tmp_path):
+    empty = ResultStore(str(tmp_path / "probe")).cache.volume()  # the sqlite file itself counts
+    store = ResultStore(str(tmp_path / "s"), size_limit=empty + 150_000)  # room for about a dozen races of ~10 kB
+    keys = []
+    for seed in range(30):
+        configs = _configs(steps=400, seed=seed, names=("adam",))
+        keys.append(store.put_race(configs, [to_document(r) for r in run_all(configs)]))
+        store.get_race(keys[0])  # keep the first one in use
+        store.cache.cull()
+    assert store.get_race(keys[0]) is not None
+    assert any(store.get_race(k) is None for k in keys[1:-1])
+    assert len(store.gallery()) < 30  # evicted races leave the gallery
+
+
+@pytest.fixture
+def manager(tmp_path):
+    jobs = JobManager(ResultStore(str(tmp_path / "s")), workers=1, device="cpu")
+    yield jobs
+    jobs.shutdown()
+
+
+def test_jobs_dedupe_queue_and_store(manager):
+    first, second = _configs(steps=3000), _configs(steps=300, seed=1)
+    key = manager.submit(first)
+    assert manager.submit(first) == key  # attaches, no second job
+    other = manager.submit(second)
+    assert manager.queue_position(other) == 1
+    _wait(lambda: manager.job(other).status == FINISHED)
+    job = manager.job(key)
+    assert job.status == FINISHED and job.step == 3000
+    assert job.runs[0]["history"]["step"][-1] == 3000
+    assert manager.store.get_race(key) is not None
+    assert manager.submit(first) == key and manager.job(key).status == FINISHED  # stored: no new job
+
+
+def test_jobs_cancel_running_and_queued(manager):
+    running, waiting = _configs(steps=10**7), _configs(steps=10**7, seed=2)
+    a, b = manager.submit(running), manager.submit(waiting)
+    _wait(lambda: manager.job(a).step > 0)
+    manager.cancel(b)
+    assert manager.job(b).status == CANCELLED
+    manager.cancel(a)
+    _wait(lambda: manager.job(a).status == CANCELLED)
+    assert 0 < manager.job(a).step < 10**7
+    assert manager.store.get_race(a) is None  # a cancelled race is not stored as a result
+
+
+def test_worker_crash_fails_the_job_and_the_next_one_runs(manager):
+    key = manager.submit(_configs(steps=10**7))
+    _wait(lambda: manager.job(key).step > 0)
+    manager._slots[0].process.kill()
+    _wait(lambda: manager.job(key).status == FAILED)
+    assert "stopped" in manager.job(key).error
+    nxt = manager.submit(_configs(steps=200, seed=9))
+    _wait(lambda: manager.job(nxt).status == FINISHED)
