@@ -10,7 +10,7 @@ from ui import race_view
 from ui.frame import teacher_mode
 from ui.services import manager, store
 
-REFRESH_SECONDS = 0.5
+REFRESH_SECONDS = 1.0
 BIND = dict(bind="query-params")
 
 

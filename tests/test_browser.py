@@ -83,7 +83,7 @@ def test_live_race_and_permalink(server, browser):
     run = page.get_by_role("button", name="▶ Run")
     run.wait_for(timeout=60_000)
     sync_api.expect(page.get_by_text("Press Run")).to_be_visible(timeout=30_000)
-    page.wait_for_timeout(3000)  # let the warm worker finish importing torch, as a waiting lecturer would
+    page.wait_for_timeout(10_000)  # the worker starts with the server; let it finish importing torch
     start = time.perf_counter()
     run.click()
     page.get_by_test_id("stPlotlyChart").first.wait_for(state="visible", timeout=60_000)
