@@ -18,6 +18,7 @@ import torch
 
 from ..config import DiagNetTask
 from ..sharpness import trace_of_power
+from .regression import LabelNoiseRegression
 from .randomness import LabelNoise, generator, signs_or_normals, stack_per_run
 
 Params = Dict[str, torch.Tensor]
@@ -64,7 +65,7 @@ def weights(params: Params) -> torch.Tensor:
     return params["u"] * params["u"] - params["v"] * params["v"]
 
 
-class DiagNetProblem:
+class DiagNetProblem(LabelNoiseRegression):
     """R runs of one task shape; runs with equal seeds share data, init and noise."""
 
     def __init__(self, task: DiagNetTask, seeds: Sequence[int], label_noise: Sequence[float],
@@ -105,28 +106,17 @@ class DiagNetProblem:
             return r @ self.Z
         return torch.einsum("rnd,rn->rd", self.Z, r)
 
-    def _grads(self, params: Params, r_weighted: torch.Tensor) -> Params:
-        c = self.correlate(r_weighted)
+    def residual(self, params: Params) -> torch.Tensor:
+        return self.predict(weights(params)) - self.y
+
+    def grads_from(self, params: Params, r: torch.Tensor) -> Params:
+        c = self.correlate(r)
         return {"u": 2 * c * params["u"], "v": -2 * c * params["v"]}
-
-    def noisy_grads(self, params: Params):
-        """Gradient of the label-noise loss for this step, and the clean train loss (R,)."""
-        zeta, batch = self.noise.next()
-        clean = self.predict(weights(params)) - self.y
-        noisy = clean - self.delta * zeta
-        scaled = noisy / self.task.samples if batch is None else noisy * batch
-        return self._grads(params, scaled), 0.5 * (clean * clean).mean(1)
-
-    def clean_loss_and_grads(self, params: Params):
-        """Clean loss (R,) and its gradient (used by the projection onto the manifold)."""
-        r = self.predict(weights(params)) - self.y
-        return 0.5 * (r * r).mean(1), self._grads(params, r / self.task.samples)
 
     # ---------------------------------------------------------------- curvature
     def hessian_diagonal(self, params: Params) -> Params:
         """Exact diag(H) of the clean loss, per parameter (R, d) each."""
-        r = self.predict(weights(params)) - self.y
-        c = self.correlate(r) / self.task.samples
+        c = self.correlate(self.residual(params)) / self.task.samples
         u, v = params["u"], params["v"]
         return {"u": 4 * self.s * u * u + 2 * c, "v": 4 * self.s * v * v - 2 * c}
 
@@ -143,7 +133,7 @@ class DiagNetProblem:
         """Every per-step measure of the history, each (R,)."""
         w = weights(params)
         diag = self.hessian_diagonal(params)
-        clean = self.predict(w) - self.y
+        clean = self.residual(params)
         return {
             "train_loss": 0.5 * (clean * clean).mean(1),
             "test_loss": self.test_loss(params),

@@ -21,6 +21,7 @@ import torch
 
 from ..config import MatrixFactorizationTask
 from ..sharpness import trace_of_power
+from .regression import LabelNoiseRegression
 from .randomness import LabelNoise, generator, stack_per_run
 
 Params = Dict[str, torch.Tensor]
@@ -71,7 +72,7 @@ def _outer_products(params: Params) -> List[Tuple[str, torch.Tensor, torch.Tenso
     return out[::-1]
 
 
-class MatrixFactorizationProblem:
+class MatrixFactorizationProblem(LabelNoiseRegression):
     """R runs of one task shape; runs with equal seeds share data, init and noise."""
 
     def __init__(self, task: MatrixFactorizationTask, seeds: Sequence[int], label_noise: Sequence[float],
@@ -114,20 +115,12 @@ class MatrixFactorizationProblem:
             return r.new_zeros(r.shape[0], m * m).scatter_add_(1, self.flat_index, r).view(-1, m, m)
         return torch.einsum("rn,rnij->rij", r, self.A)
 
-    def _grads(self, params: Params, r_weighted: torch.Tensor) -> Params:
-        g = self.adjoint(r_weighted)
+    def residual(self, params: Params) -> torch.Tensor:
+        return self.measure(product(params)) - self.y
+
+    def grads_from(self, params: Params, r: torch.Tensor) -> Params:
+        g = self.adjoint(r)
         return {k: p.transpose(-1, -2) @ g @ q.transpose(-1, -2) for k, p, q in _outer_products(params)}
-
-    def noisy_grads(self, params: Params):
-        zeta, batch = self.noise.next()
-        clean = self.measure(product(params)) - self.y
-        noisy = clean - self.delta * zeta
-        scaled = noisy / self.task.samples if batch is None else noisy * batch
-        return self._grads(params, scaled), 0.5 * (clean * clean).mean(1)
-
-    def clean_loss_and_grads(self, params: Params):
-        r = self.measure(product(params)) - self.y
-        return 0.5 * (r * r).mean(1), self._grads(params, r / self.task.samples)
 
     # ---------------------------------------------------------------- curvature
     def hessian_diagonal(self, params: Params) -> Params:
@@ -158,7 +151,7 @@ class MatrixFactorizationProblem:
 
     def metrics(self, params: Params) -> Dict[str, torch.Tensor]:
         w = product(params)
-        clean = self.measure(w) - self.y
+        clean = self.residual(params)
         diag = self.hessian_diagonal(params)
         sv = torch.linalg.svdvals(w)  # (R, m), descending
         p = sv / sv.sum(1, keepdim=True).clamp_min(torch.finfo(sv.dtype).tiny)
