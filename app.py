@@ -7,6 +7,7 @@ st.set_page_config(page_title="sharpness-lab", layout="wide")
 page = st.navigation([
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
     st.Page("app_pages/playground.py", title="Playground", icon=":material/sports_score:", url_path="playground"),
+    st.Page("app_pages/experiments.py", title="Experiments", icon=":material/science:", url_path="experiments"),
     st.Page("app_pages/result.py", title="Result", icon=":material/description:", url_path="result"),
     st.Page("app_pages/gallery.py", title="Gallery", icon=":material/photo_library:", url_path="gallery"),
 ], position="top")

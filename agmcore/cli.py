@@ -63,6 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dtype", choices=DTYPES)
     run.add_argument("--out", default="-", help="output file (default: standard output)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    from .experiments import EXPERIMENTS, SCALES
+
+    rep = sub.add_parser("reproduce", help="run one of the paper's experiments and write its data and figure")
+    rep.add_argument("name", choices=sorted(EXPERIMENTS))
+    rep.add_argument("--scale", choices=SCALES, default="classroom")
+    rep.add_argument("--seeds", type=int, default=3)
+    rep.add_argument("--out", required=True, help="output folder (created)")
+    rep.add_argument("--device", choices=DEVICES, default="auto")
+    rep.add_argument("--store", help="result store folder to reuse and extend (default: the app's store)")
+    rep.add_argument("--no-store", action="store_true", help="compute every cell, store nothing")
     return parser
 
 
@@ -136,7 +147,49 @@ def command_run(args) -> int:
     return 0 if record.status in ("finished", "diverged") else 130
 
 
-COMMANDS = {"run": command_run}
+def command_reproduce(args) -> int:
+    import json
+
+    from .experiments import EXPERIMENTS
+    from .exports import figure_bytes, figure_format
+    from .store import ResultStore
+    from .sweeps import collect
+
+    if args.seeds < 1:
+        raise ConfigError(f"--seeds must be at least 1 (got {args.seeds})")
+    experiment = EXPERIMENTS[args.name]
+    resolve_device(args.device)
+    configs = experiment.build(args.scale, args.seeds)
+    os.makedirs(os.path.join(args.out, "cells"), exist_ok=True)
+    store = None if args.no_store else ResultStore(args.store)
+    start, done = time.perf_counter(), [0, 0]
+
+    def on_cell(i, doc, fresh):
+        done[0] += 1
+        done[1] += fresh
+        with open(os.path.join(args.out, "cells", f"{doc['key']}.json"), "w") as f:
+            f.write(dumps(doc))
+        print(f"[{done[0]}/{len(configs)}] {'ran' if fresh else 'from store'}: {doc['config']['optimizer']['name']} "
+              f"n={doc['config']['task'].get('samples')} seed={doc['config']['seed']} "
+              f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+
+    docs = collect(configs, store, args.device, on_cell)
+    summary = experiment.summarize(configs, docs)
+    summary.update(experiment=experiment.name, claim=experiment.claim, scale=args.scale, seeds=args.seeds,
+                   cells=len(configs), computed=done[1], wall_seconds=round(time.perf_counter() - start, 1),
+                   command="python -m agmcore " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] else "")
+    with open(os.path.join(args.out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1, default=str)
+    extension = figure_format()[0]
+    with open(os.path.join(args.out, f"{experiment.name}.{extension}"), "wb") as f:
+        f.write(figure_bytes(experiment.figure(configs, docs)))
+    verdict = "held" if summary["claim_holds"] else "did NOT hold"
+    print(f"{experiment.name} ({args.scale}, {args.seeds} seeds): claim {verdict}; "
+          f"{summary['wall_seconds']} s; written to {args.out}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"run": command_run, "reproduce": command_reproduce}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -186,6 +186,7 @@ class RunConfig:
     seed: int = 0  # data, init and label noise (shared by runs with this seed)
     dtype: str = "float64"
     manifold_metrics: bool = False  # also measure at the projection of θ onto the manifold
+    oracle_metrics: bool = False  # diag-net: distances to the min-ℓ1 and min-ℓ^½ interpolators
 
     def __post_init__(self):
         _require(isinstance(self.task, tuple(TASKS.values())), f"unknown task {self.task!r}")
@@ -195,6 +196,7 @@ class RunConfig:
         _require(self.log_every >= 1, f"log_every must be at least 1 (got {self.log_every})")
         _require(self.seed >= 0, f"seed must be ≥ 0 (got {self.seed})")
         _choice("dtype", self.dtype, DTYPES)
+        _require(not self.oracle_metrics or self.task.name == "diag-net", "oracle_metrics applies to diag-net only")
         if self.optimizer.name == "shampoo":
             for shape in self.task.parameter_shapes().values():
                 _require(len(shape) != 1 or shape[0] <= FULL_MATRIX_MAX_DIM,
@@ -229,6 +231,7 @@ class RunConfig:
             "seed": self.seed,
             "dtype": self.dtype,
             "manifold_metrics": self.manifold_metrics,
+            "oracle_metrics": self.oracle_metrics,
         }
 
     def canonical_json(self) -> str:

@@ -59,9 +59,12 @@ class Snapshot:
         return self.step / self.elapsed if self.elapsed > 0 else 0.0
 
 
-def _problem_for(task, seeds, label_noise, dtype, device):
-    kind = DiagNetProblem if isinstance(task, DiagNetTask) else MatrixFactorizationProblem
-    return kind(task, seeds, label_noise, dtype, device)
+def _problem_for(records: List["RunRecord"], dtype, device):
+    task = records[0].config.task
+    seeds, noise = [r.config.seed for r in records], [r.config.task.label_noise for r in records]
+    if isinstance(task, DiagNetTask):
+        return DiagNetProblem(task, seeds, noise, dtype, device, oracles=any(r.config.oracle_metrics for r in records))
+    return MatrixFactorizationProblem(task, seeds, noise, dtype, device)
 
 
 def _hyper(values: List[float], dtype, device):
@@ -71,7 +74,8 @@ def _hyper(values: List[float], dtype, device):
     return torch.tensor(values, dtype=dtype, device=device)
 
 
-def _group_key(config: RunConfig) -> tuple:
+def group_key(config: RunConfig) -> tuple:
+    """Runs with equal group keys share one tensor program."""
     task = {k: v for k, v in config.to_dict()["task"].items() if k != "label_noise"}
     return (tuple(sorted(task.items())), config.optimizer.structure(), config.dtype)
 
@@ -97,8 +101,7 @@ class _Group:
         self.records = records
         first = records[0].config
         opt = [r.config.optimizer for r in records]
-        self.problem = _problem_for(first.task, [r.config.seed for r in records],
-                                    [r.config.task.label_noise for r in records], dtype, device)
+        self.problem = _problem_for(records, dtype, device)
         h = lambda name: _hyper([getattr(o, name) for o in opt], dtype, device)  # noqa: E731
         self.transform = make_optimizer(first.optimizer.name, lr=h("lr"), beta1=h("beta1"), beta2=h("beta2"),
                                         lam=h("lam"), eps=h("eps"), bias_correction=first.optimizer.bias_correction,
@@ -149,7 +152,8 @@ class _Group:
             if not stopped:
                 history.append(self.t)
                 for k, v in metrics.items():
-                    if k.endswith("_proj") and not rec.config.manifold_metrics:
+                    if (k.endswith("_proj") and not rec.config.manifold_metrics) or \
+                            (k.endswith("_oracle") and not rec.config.oracle_metrics):
                         continue
                     rec.history.setdefault(k, []).append(v[i])
             if stopped:
@@ -196,7 +200,7 @@ def run_batch(configs: Sequence[RunConfig], device: str = "auto", cancel=None) -
     records = [RunRecord(c) for c in configs]
     groups: Dict[tuple, List[RunRecord]] = {}
     for rec in records:
-        groups.setdefault(_group_key(rec.config), []).append(rec)
+        groups.setdefault(group_key(rec.config), []).append(rec)
     start = time.perf_counter()
     built = [_Group(rs, resolve_dtype(rs[0].config.dtype, dev), dev) for rs in groups.values()]
     total = max(c.steps for c in configs)

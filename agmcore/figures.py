@@ -19,8 +19,8 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e3
 X_AXES = {"step": "step t", "slow": "slow time η²·t"}
 
 
-def label(config: Dict[str, Any]) -> str:
-    """A short legend label: optimizer and its hyperparameters."""
+def label(config: Dict[str, Any], with_seed: bool = True) -> str:
+    """A short legend label: optimizer and its hyperparameters (and the seed, unless 0)."""
     o = config["optimizer"]
     text = f"{o['name']} η={o['lr']:g}"
     if o["name"] != "sgd":
@@ -29,7 +29,7 @@ def label(config: Dict[str, Any]) -> str:
         text += f" μ={o['beta1']:g}"
     if o["name"] == "adame":
         text += f" λ={o['lam']:g}"
-    if config.get("seed"):
+    if with_seed and config.get("seed"):
         text += f" seed {config['seed']}"
     return text
 

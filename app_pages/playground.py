@@ -4,9 +4,8 @@ import streamlit as st
 from agmcore.config import ConfigError
 from agmcore.family import OPTIMIZER_NAMES
 from agmcore.playground import DEFAULTS, TASK_NAMES, build_race, key_of
-from agmcore.progress import format_seconds
 from agmcore.store import race_key
-from ui import race_view
+from ui import job_status, race_view
 from ui.frame import teacher_mode
 from ui.services import manager, store
 
@@ -80,19 +79,8 @@ def views(job):
 
 
 def live(race):
-    job = jobs.job(race)
-    if job is None or not job.active:
-        st.rerun()  # finished or stopped: redraw the page from the store
-    position = jobs.queue_position(race)
-    if position is not None:
-        st.info(f"Waiting for a free worker: position {position} in the queue.")
-        return
-    fraction = min(job.step / job.total, 1.0) if job.total else 0.0
-    rate = job.steps_per_second
-    left_s = (job.total - job.step) / rate if rate > 0 else None
-    st.progress(fraction, text=f"step {job.step:,} of {job.total:,} · {rate:,.0f} steps/s · "
-                               f"{format_seconds(left_s) + ' left' if left_s is not None else 'starting…'}")
-    if job.step > 0:
+    job = job_status.show(jobs, race)
+    if job is not None and job.step > 0:
         race_view.draw(views(job), key="live", x=x, projected=True)
 
 

@@ -35,7 +35,7 @@ st.caption(f"Key `{key}` · {runs[0]['config']['task']['name']} · statuses: "
 st.page_link("app_pages/playground.py", label="Open in Playground with these settings", icon=":material/sports_score:",
              query_params=url_params(settings_of(configs)))
 x = st.radio("x-axis", ["step", "slow"], format_func={"step": "step t", "slow": "slow time η²·t"}.get,
-             horizontal=True, key="rs_x")
+             horizontal=True, key="rs_x", bind="query-params")
 race_view.draw(runs, key="result", x=x, projected=True)
 race_view.config_view(runs)
 race_view.downloads(runs, key=key, x=x)

@@ -141,3 +141,22 @@ def test_teacher_mode_hides_controls_and_enlarges_fonts():
     at = _app(teacher="1")
     assert any("stSidebar" in s and "display: none" in s and "font-size" in s for s in _styles(at))
     assert not _styles(_app())
+
+
+def test_experiments_page_offers_to_run_missing_cells():
+    at = _app("app_pages/experiments.py")
+    assert at.selectbox(key="ex_name").value == "sample-complexity"
+    assert "cells are stored" in at.info[0].value
+    assert at.button(key="ex_run").label.startswith("▶ Run the 36 missing cells")
+
+
+def test_experiments_page_shows_a_stored_sweep(monkeypatch):
+    from agmcore import experiments
+    from agmcore.sweeps import collect
+
+    monkeypatch.setitem(experiments.SAMPLE_COMPLEXITY, "classroom",
+                        dict(dim=30, sparsity=2, samples=(6, 12), steps=200, log_every=100))
+    collect(experiments.sample_complexity_cells("classroom", 1), ResultStore(), "cpu")
+    at = _app("app_pages/experiments.py", ex_seeds="1")
+    assert at.success or at.warning
+    assert len(at.get("plotly_chart")) == 1

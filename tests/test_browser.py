@@ -95,7 +95,7 @@ def test_live_race_and_permalink(server, browser):
     assert before != after, "the live view did not update while the race ran"
     # Regression: with a pages/ folder, Streamlit 1.67 dropped the menu and wide layout on
     # fragment reruns of a non-default page.
-    assert page.get_by_test_id("stTopNavLink").count() == 4
+    assert page.get_by_test_id("stTopNavLink").count() == 5
 
     sync_api.expect(page.get_by_text("Finished.")).to_be_visible(timeout=180_000)
     page.screenshot(path=os.path.join(ARTIFACTS, "playground-finished.png"), full_page=True)

@@ -12,11 +12,13 @@ Both input laws are isotropic with unit variance, so the population (test) loss 
 """
 from __future__ import annotations
 
+import functools
 from typing import Dict, List, Sequence, Tuple
 
 import torch
 
 from ..config import DiagNetTask
+from ..oracles import min_l1_interpolator, min_lhalf_interpolator
 from ..sharpness import trace_of_power
 from .regression import LabelNoiseRegression
 from .randomness import LabelNoise, generator, signs_or_normals, stack_per_run
@@ -60,6 +62,15 @@ def binned_max(values: torch.Tensor) -> torch.Tensor:
     return padded.view(values.shape[0], -1, size).amax(2)
 
 
+@functools.lru_cache(maxsize=64)
+def oracle_interpolators(task: DiagNetTask, seed: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(min-ℓ1, min-ℓ^½) interpolators of a dataset (oracles.py), cached per (task, seed)."""
+    w_star, z = draw_data(task, seed)
+    z_np, y_np = z.numpy(), (z @ w_star).numpy()
+    return (torch.from_numpy(min_l1_interpolator(z_np, y_np)),
+            torch.from_numpy(min_lhalf_interpolator(z_np, y_np)))
+
+
 def weights(params: Params) -> torch.Tensor:
     """w = u⊙u − v⊙v."""
     return params["u"] * params["u"] - params["v"] * params["v"]
@@ -69,7 +80,7 @@ class DiagNetProblem(LabelNoiseRegression):
     """R runs of one task shape; runs with equal seeds share data, init and noise."""
 
     def __init__(self, task: DiagNetTask, seeds: Sequence[int], label_noise: Sequence[float],
-                 dtype: torch.dtype, device: torch.device):
+                 dtype: torch.dtype, device: torch.device, oracles: bool = False):
         self.task, self.seeds, self.dtype, self.device = task, list(seeds), dtype, device
         unique = sorted(set(seeds))
         to = dict(dtype=dtype, device=device)
@@ -88,6 +99,10 @@ class DiagNetProblem(LabelNoiseRegression):
         self.delta = torch.tensor(list(label_noise), **to).unsqueeze(1)  # (R, 1)
         self.noise = LabelNoise(seeds, task.samples, task.noise_law, task.batch_size, dtype, device)
         self._init = {s: initial_params(task, s) for s in unique}
+        self.oracles = None
+        if oracles:
+            found = {s: oracle_interpolators(task, s) for s in unique}
+            self.oracles = tuple(stack_per_run({s: f[i] for s, f in found.items()}, seeds).to(**to) for i in (0, 1))
 
     # ---------------------------------------------------------------- model
     def init_params(self) -> Params:
@@ -142,7 +157,15 @@ class DiagNetProblem(LabelNoiseRegression):
             "l1": w.abs().sum(1),
             "l_half": w.abs().sqrt().sum(1),
             "weight_profile": binned_max(w.abs()),
+            **self._oracle_distances(w),
         }
+
+    def _oracle_distances(self, w: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """‖w − w₁‖₂ and ‖w − w½‖₂ to the oracles (only when they were asked for)."""
+        if self.oracles is None:
+            return {}
+        return {"dist_l1_oracle": (w - self.oracles[0]).norm(dim=1),
+                "dist_lhalf_oracle": (w - self.oracles[1]).norm(dim=1)}
 
     def final_extras(self, params: Params) -> Dict[str, torch.Tensor]:
         """Support precision and recall: |w_j| ≥ ½·min_{k∈S*} |w*_k| counts as recovered."""
@@ -159,8 +182,9 @@ class DiagNetProblem(LabelNoiseRegression):
     def arrays(self, params: Params) -> List[Dict[str, list]]:
         """Per run: the parameters, w and w* as lists (for the JSON result)."""
         w = weights(params)
-        return [
-            {"params": {"u": params["u"][i].tolist(), "v": params["v"][i].tolist()},
-             "w": w[i].tolist(), "w_star": self.w_star[i].tolist()}
-            for i in range(w.shape[0])
-        ]
+        out = [{"params": {"u": params["u"][i].tolist(), "v": params["v"][i].tolist()},
+                "w": w[i].tolist(), "w_star": self.w_star[i].tolist()} for i in range(w.shape[0])]
+        if self.oracles is not None:
+            for i, run in enumerate(out):
+                run.update(w_l1_oracle=self.oracles[0][i].tolist(), w_lhalf_oracle=self.oracles[1][i].tolist())
+        return out

@@ -1,0 +1,53 @@
+"""Experiments: the paper's results as sweeps at classroom scale, from the store or run here."""
+import json
+
+import streamlit as st
+
+from agmcore.experiments import EXPERIMENTS
+from agmcore.store import race_key
+from ui import job_status
+from ui.services import manager, store
+
+REFRESH_SECONDS = 1.0
+
+st.title("Experiments")
+name = st.selectbox("Experiment", list(EXPERIMENTS), format_func=lambda n: EXPERIMENTS[n].title, key="ex_name",
+                    bind="query-params")
+seeds = st.slider("Seeds", 1, 5, value=3, key="ex_seeds", bind="query-params")
+experiment = EXPERIMENTS[name]
+st.markdown(f"**Claim.** {experiment.claim}. Classroom scale; the command "
+            f"`python -m agmcore reproduce {name} --seeds {seeds} --out DIR` computes the same cells.")
+
+configs = experiment.build("classroom", seeds)
+docs = [store().get_run(c.key) for c in configs]
+missing = [c for c, d in zip(configs, docs) if d is None]
+jobs = manager()
+job_key = race_key(missing) if missing else None
+
+
+def progress(key):
+    job_status.show(jobs, key, prefix=f"{len(missing)} cells · ")
+
+
+if missing:
+    st.info(f"{len(configs) - len(missing)} of {len(configs)} cells are stored.")
+    job = jobs.job(job_key)
+    if job is not None and job.active:
+        st.fragment(progress, run_every=REFRESH_SECONDS)(job_key)
+    else:
+        if job is not None and job.error:
+            st.error(f"The sweep failed: {job.error}")
+        if st.button(f"▶ Run the {len(missing)} missing cells", type="primary", key="ex_run"):
+            jobs.submit(missing)
+            st.rerun()
+    st.stop()
+
+summary = experiment.summarize(configs, docs)
+if summary["claim_holds"]:
+    st.success("The claim held on these cells.")
+else:
+    st.warning("The claim did not hold on these cells: see the numbers below and docs/ for the settings "
+               "that were tried.")
+st.plotly_chart(experiment.figure(configs, docs), key="ex_figure", width="stretch")
+with st.expander("Numbers"):
+    st.code(json.dumps({k: v for k, v in summary.items()}, indent=1, default=str), language="json")

@@ -1,0 +1,24 @@
+"""A queued or running job's status line: queue position, or progress with steps/s and time left."""
+from typing import Optional
+
+import streamlit as st
+
+from agmcore.jobs import Job, JobManager
+from agmcore.progress import format_seconds
+
+
+def show(jobs: JobManager, key: str, prefix: str = "") -> Optional[Job]:
+    """Draw the status; returns the running job, None while it waits. Reruns the app once it ended."""
+    job = jobs.job(key)
+    if job is None or not job.active:
+        st.rerun()  # finished or stopped: the page redraws from the store
+    position = jobs.queue_position(key)
+    if position is not None:
+        st.info(f"Waiting for a free worker: position {position} in the queue.")
+        return None
+    rate = job.steps_per_second
+    left = (job.total - job.step) / rate if rate > 0 else None
+    st.progress(min(job.step / job.total, 1.0) if job.total else 0.0,
+                text=f"{prefix}step {job.step:,} of {job.total:,} · {rate:,.0f} steps/s · "
+                     f"{format_seconds(left) + ' left' if left is not None else 'starting…'}")
+    return job
