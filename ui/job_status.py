@@ -1,4 +1,5 @@
 """A queued or running job's status line: queue position, or progress with steps/s and time left."""
+import time
 from typing import Optional
 
 import streamlit as st
@@ -7,9 +8,19 @@ from agmcore.jobs import Job, JobManager
 from agmcore.progress import format_seconds
 
 
+FIRST_POINT_WAIT = 0.5  # seconds a just-started job is given to report its first logged step
+
+
 def show(jobs: JobManager, key: str, prefix: str = "") -> Optional[Job]:
-    """Draw the status; returns the running job, None while it waits. Reruns the app once it ended."""
+    """Draw the status; returns the running job, None while it waits. Reruns the app once it ended.
+
+    A job that has just started is given a moment to log its first step, so the first plot
+    appears in the same run as the click instead of one refresh later."""
     job = jobs.job(key)
+    deadline = time.monotonic() + FIRST_POINT_WAIT
+    while job is not None and job.active and job.step == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        job = jobs.job(key)
     if job is None or not job.active:
         st.rerun()  # finished or stopped: the page redraws from the store
     position = jobs.queue_position(key)
