@@ -53,3 +53,15 @@ def test_reproduce_cli_writes_cells_summary_and_figure(tmp_path, monkeypatch):
 def test_reproduce_bad_input(capsys):
     assert cli.main(["reproduce", "sample-complexity", "--seeds", "0", "--out", "/tmp/x"]) == 2
     assert "--seeds must be at least 1" in capsys.readouterr().err
+
+
+def test_adame_lambda_summary_on_tiny_cells(monkeypatch):
+    monkeypatch.setitem(experiments.ADAME, "classroom", dict(dim=30, sparsity=2, samples=(8, 16), steps=200,
+                                                             log_every=100))
+    configs = experiments.adame_lambda_cells("classroom", 1)
+    assert len(configs) == len(experiments.ADAME_LAMBDAS) * 2
+    summary = experiments.adame_lambda_summary(configs, collect(configs, None, "cpu"))
+    assert set(summary["recovery_n_by_lambda"]) == {str(lam) for lam in experiments.ADAME_LAMBDAS}
+    assert isinstance(summary["claim_holds"], bool)
+    norms = summary["quasi_norm"]["adame η=0.1 β2=0.95 λ=0.5"]
+    assert set(norms) == {8, 16} and all(v > 0 for vs in norms.values() for v in vs)
