@@ -22,6 +22,7 @@ from .device import resolve_device, resolve_dtype
 from .family import make_optimizer
 from .memory import available_bytes, format_bytes
 from .projection import project_to_manifold
+from .sharpness import implied_sharpness
 from .tasks.diag_net import DiagNetProblem
 from .tasks.matrix_factorization import MatrixFactorizationProblem
 from .transforms import apply_updates
@@ -103,8 +104,9 @@ class _Group:
         opt = [r.config.optimizer for r in records]
         self.problem = _problem_for(records, dtype, device)
         h = lambda name: _hyper([getattr(o, name) for o in opt], dtype, device)  # noqa: E731
+        self.optimizer, self.lam = first.optimizer, h("lam")
         self.transform = make_optimizer(first.optimizer.name, lr=h("lr"), beta1=h("beta1"), beta2=h("beta2"),
-                                        lam=h("lam"), eps=h("eps"), bias_correction=first.optimizer.bias_correction,
+                                        lam=self.lam, eps=h("eps"), bias_correction=first.optimizer.bias_correction,
                                         block_size=first.optimizer.block_size)
         self.params = self.problem.init_params()
         self.state = self.transform.init(self.params)
@@ -138,6 +140,9 @@ class _Group:
         if not due:
             return
         metrics = {k: _to_python(v) for k, v in self.problem.metrics(self.params).items()}
+        if self.optimizer.name != "shampoo":  # tr(S·H) of this optimizer's own stationary preconditioner
+            metrics["implied_sharpness"] = _to_python(implied_sharpness(
+                self.optimizer.name, self.problem.hessian_diagonal(self.params), self.lam, self.optimizer.block_size))
         if self.project:
             projected = project_to_manifold(self.problem, self.params)
             metrics.update({f"{k}_proj": _to_python(v) for k, v in self.problem.metrics(projected).items()

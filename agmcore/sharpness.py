@@ -11,11 +11,47 @@ from typing import Dict
 
 import torch
 
+from .hyper import Hyper, column
 
-def trace_of_power(diagonal: Dict[str, torch.Tensor], p: float) -> torch.Tensor:
-    """Σ over all parameters of max(diag, 0)^p, per run: (R,)."""
+
+def trace_of_power(diagonal: Dict[str, torch.Tensor], p: Hyper) -> torch.Tensor:
+    """Σ over all parameters of max(diag, 0)^p, per run: (R,); p a float or a per-run (R,) tensor."""
     total = None
     for d in diagonal.values():
-        term = d.clamp_min(0).pow(p).reshape(d.shape[0], -1).sum(1)
+        term = d.clamp_min(0).pow(column(p, d)).reshape(d.shape[0], -1).sum(1)
+        total = term if total is None else total + term
+    return total
+
+
+def implied_sharpness(name: str, diagonal: Dict[str, torch.Tensor], lam: Hyper = 0.5,
+                      block_size: int = 16) -> torch.Tensor:
+    """tr(S·H) with S the optimizer's preconditioner at its label-noise stationary point.
+
+    Under label noise the gradient-noise covariance is ∝ H, so the second moment v settles at
+    V(diag H) (the statistic V applied to H's diagonal), and with S = (V^λ)^{-1} held fixed
+    tr(S·H) = Σ_j H_jj / V_j^λ (a diagonal S only needs diag H). Hence: SGD → tr H; Adam →
+    tr(Diag(H)^½); AdamE-λ → tr(Diag(H)^{1−λ}); Adam-mini → Σ_blocks |b|·mean_b(H)^½;
+    Adalayer → Σ_tensors |T|·mean_T(H)^½; Adafactor → Σ_ij H_ij / (r_i c_j / Σr)^½ for
+    matrices. Entries are clamped at 0 as in trace_of_power. Shampoo's S is not diagonal, and
+    tr(S·H) then needs H's off-diagonal entries: not computed here (raises).
+    """
+    from .statistics import block_mean, factored, layer_mean
+
+    if name == "sgd":
+        return trace_of_power(diagonal, 1.0)
+    if name in ("adam", "rmsprop"):
+        return trace_of_power(diagonal, 0.5)
+    if name == "adame":
+        return trace_of_power(diagonal, 1.0 - lam)
+    statistic = {"adam-mini": lambda: block_mean(block_size), "adalayer": layer_mean, "adafactor": factored}
+    if name not in statistic:
+        raise ValueError(f"no diagonal preconditioner for {name}: its implied sharpness needs the full Hessian")
+    stat = statistic[name]()
+    total = None
+    for d in diagonal.values():
+        h = d.clamp_min(0)
+        state = stat.accumulate(stat.init(h), h.sqrt(), 0.0)  # β2 = 0, g = √H: V of diag H itself
+        s_times_h = stat.precondition(state, h, lam, 0.0, 1.0)  # H_jj / V_j^λ (ε = 0)
+        term = torch.nan_to_num(s_times_h, nan=0.0).reshape(h.shape[0], -1).sum(1)
         total = term if total is None else total + term
     return total
