@@ -65,9 +65,14 @@ class _Slot:
         self.reader = threading.Thread(target=manager._read, args=(self,), daemon=True, name="job-reader")
         self.reader.start()
 
-    def send(self, message: Dict[str, Any]):
-        self.process.stdin.write(json.dumps(message) + "\n")
-        self.process.stdin.flush()
+    def send(self, message: Dict[str, Any]) -> bool:
+        """False when the worker is gone (its reader thread then fails its job)."""
+        try:
+            self.process.stdin.write(json.dumps(message) + "\n")
+            self.process.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -139,7 +144,10 @@ class JobManager:
         for slot in slots:
             if slot.job is not None:
                 slot.send({"type": "cancel", "job": slot.job})
-            slot.process.stdin.close()
+            try:
+                slot.process.stdin.close()
+            except OSError:
+                pass
         for slot in slots:
             try:
                 slot.process.wait(timeout=10)
@@ -159,13 +167,16 @@ class JobManager:
                 return
             key = self._queue.pop(0)
             job = self._jobs[key]
+            if not slot.send({"type": "run", "job": key, "configs": [c.to_dict() for c in job.configs]}):
+                self._queue.insert(0, key)  # that worker is gone: forget it, the job waits for another
+                self._slots.remove(slot)
+                continue
             slot.job = key
             job.status, job.started = RUNNING, time.time()
-            slot.send({"type": "run", "job": key, "configs": [c.to_dict() for c in job.configs]})
 
     def _reap_dead(self):
         for slot in list(self._slots):
-            if not slot.alive() or slot.process.stdout.closed:
+            if not slot.alive():
                 if slot.job is not None:
                     self._fail(slot.job, "the worker process stopped unexpectedly")
                 self._slots.remove(slot)
@@ -198,7 +209,8 @@ class JobManager:
                 elif kind == "done":
                     self._finish(job)
                     self._free(job.key)
-        with self._lock:  # the worker has exited
+        slot.process.wait()  # stdout closed: the worker has exited (or is about to)
+        with self._lock:
             self._reap_dead()
             self._dispatch()
 
