@@ -190,7 +190,7 @@ class RunConfig:
 
     def __post_init__(self):
         _require(isinstance(self.task, tuple(TASKS.values())), f"unknown task {self.task!r}")
-        _require(isinstance(self.optimizer, OptimizerConfig), f"optimizer must be an OptimizerConfig")
+        _require(isinstance(self.optimizer, OptimizerConfig), "optimizer must be an OptimizerConfig")
         _coerce_fields(self)
         _require(self.steps >= 1, f"steps must be at least 1 (got {self.steps})")
         _require(self.log_every >= 1, f"log_every must be at least 1 (got {self.log_every})")
