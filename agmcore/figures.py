@@ -90,11 +90,16 @@ def loss_figure(runs: Sequence[Dict], x: str = "step") -> go.Figure:
 
 
 def sharpness_figure(runs: Sequence[Dict], x: str = "step", projected: bool = False) -> go.Figure:
-    """tr(H) (SGD's measure) beside tr(Diag(H)^½) (Adam's), per optimizer."""
+    """tr(H) (SGD's measure) beside tr(Diag(H)^½) (Adam's), per optimizer, and (at θ) each
+    optimizer's own measure tr(S·H)."""
     suffix = "_proj" if projected else ""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("tr(H): SGD's measure", "tr(Diag(H)^½): Adam's measure"))
+    own = not projected and any("implied_sharpness" in (r.get("history") or {}) for r in runs)
+    titles = ("tr(H): SGD's measure", "tr(Diag(H)^½): Adam's measure") + (("tr(S·H): each one's own",) if own else ())
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles)
     _lines(fig, runs, [f"trace_H{suffix}"], x, row=1, col=1, positive=True)
     _lines(fig, runs, [f"trace_sqrt_diag_H{suffix}"], x, row=1, col=2, positive=True, legend=False)
+    if own:  # tr(S·H) with S the optimizer's own stationary preconditioner (sharpness.implied_sharpness)
+        _lines(fig, runs, ["implied_sharpness"], x, row=1, col=3, positive=True, legend=False)
     fig.update_yaxes(type="log")
     where = " at the projection onto the manifold" if projected else ""
     return _frame(fig, f"Sharpness{where}", x)

@@ -22,6 +22,9 @@ def test_race_figures(diag_docs):
     assert len(loss.data) == 4  # train and test per optimizer
     lr = diag_docs[0]["config"]["optimizer"]["lr"]
     assert loss.data[0].x[-1] == pytest.approx(6000 * lr**2, rel=1e-6)  # slow time η²·t
+    titles = [a.text for a in figs["sharpness"].layout.annotations]
+    assert titles == ["tr(H): SGD's measure", "tr(Diag(H)^½): Adam's measure", "tr(S·H): each one's own"]
+    assert len(figs["sharpness_projected"].layout.annotations) == 2  # not recorded at Φ(θ)
     heat = figs["weights_0"]
     assert heat.data[0].z.shape == (84, 401)  # 250 coordinates in ⌈250/3⌉ bins of 3, every logged step
     support = [j // 3 for j, v in enumerate(diag_docs[0]["w_star"]) if v]
