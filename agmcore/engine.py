@@ -83,16 +83,7 @@ def group_key(config: RunConfig) -> tuple:
 
 def _to_python(values: torch.Tensor) -> list:
     """Metric values as Python floats, non-finite ones as None (valid JSON)."""
-    out = values.detach().cpu().tolist()
-    if isinstance(out, float):
-        return out if math.isfinite(out) else None
-    return [_clean(v) for v in out]
-
-
-def _clean(v):
-    if isinstance(v, list):
-        return [_clean(x) for x in v]
-    return v if math.isfinite(v) else None
+    return _clean_arrays(values.detach().cpu().tolist())
 
 
 class _Group:
@@ -139,10 +130,11 @@ class _Group:
                and (diverged_at[i] >= 0 or self.t % r.config.log_every == 0 or self.t == r.config.steps or cancelled)]
         if not due:
             return
-        metrics = {k: _to_python(v) for k, v in self.problem.metrics(self.params).items()}
+        diag = self.problem.hessian_diagonal(self.params)  # once, for the measures and tr(S·H)
+        metrics = {k: _to_python(v) for k, v in self.problem.metrics(self.params, diag).items()}
         if self.optimizer.name != "shampoo":  # tr(S·H) of this optimizer's own stationary preconditioner
             metrics["implied_sharpness"] = _to_python(implied_sharpness(
-                self.optimizer.name, self.problem.hessian_diagonal(self.params), self.lam, self.optimizer.block_size))
+                self.optimizer.name, diag, self.lam, self.optimizer.block_size))
         if self.project:
             projected = project_to_manifold(self.problem, self.params)
             metrics.update({f"{k}_proj": _to_python(v) for k, v in self.problem.metrics(projected).items()
@@ -179,6 +171,7 @@ class _Group:
 
 
 def _clean_arrays(arrays):
+    """Nested dicts and lists with every non-finite float replaced by None (valid JSON)."""
     if isinstance(arrays, dict):
         return {k: _clean_arrays(v) for k, v in arrays.items()}
     if isinstance(arrays, list):

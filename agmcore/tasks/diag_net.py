@@ -13,7 +13,7 @@ Both input laws are isotropic with unit variance, so the population (test) loss 
 from __future__ import annotations
 
 import functools
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -144,10 +144,10 @@ class DiagNetProblem(LabelNoiseRegression):
         diff = weights(params) - self.w_star
         return 0.5 * (diff * diff).sum(1)
 
-    def metrics(self, params: Params) -> Dict[str, torch.Tensor]:
+    def metrics(self, params: Params, diag: Optional[Params] = None) -> Dict[str, torch.Tensor]:
         """Every per-step measure of the history, each (R,)."""
         w = weights(params)
-        diag = self.hessian_diagonal(params)
+        diag = self.hessian_diagonal(params) if diag is None else diag  # the caller may have it already
         clean = self.residual(params)
         return {
             "train_loss": 0.5 * (clean * clean).mean(1),

@@ -15,7 +15,7 @@ are held out) or the population loss ½‖W − W*‖²_F / m² (sensing).
 """
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -149,10 +149,10 @@ class MatrixFactorizationProblem(LabelNoiseRegression):
             return 0.5 * (diff * diff * mask).sum(1) / mask.sum(1)
         return 0.5 * (diff * diff).mean(1)
 
-    def metrics(self, params: Params) -> Dict[str, torch.Tensor]:
+    def metrics(self, params: Params, diag: Optional[Params] = None) -> Dict[str, torch.Tensor]:
         w = product(params)
         clean = self.residual(params)
-        diag = self.hessian_diagonal(params)
+        diag = self.hessian_diagonal(params) if diag is None else diag  # the caller may have it already
         sv = torch.linalg.svdvals(w)  # (R, m), descending
         p = sv / sv.sum(1, keepdim=True).clamp_min(torch.finfo(sv.dtype).tiny)
         entropy = -(p * torch.log(p.clamp_min(torch.finfo(sv.dtype).tiny))).sum(1)
