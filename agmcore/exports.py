@@ -28,5 +28,5 @@ def figure_format() -> Tuple[str, str]:
 def figure_bytes(fig: go.Figure) -> bytes:
     """The figure as PNG, or as standalone HTML (plotly.js inlined) when PNG is not possible."""
     if figure_format()[0] == "png":
-        return fig.to_image(format="png", width=1100, height=500, scale=2)
+        return fig.to_image(format="png", width=1100, height=fig.layout.height or 500, scale=2)
     return fig.to_html(include_plotlyjs=True, full_html=True).encode()

@@ -48,6 +48,9 @@ if summary["claim_holds"]:
 else:
     st.warning("The claim did not hold on these cells: see the numbers below and docs/ for the settings "
                "that were tried.")
+if "claim_parts" in summary:
+    st.markdown("  \n".join(f"{'✓' if ok else '✗'} {part.replace('_', ' ')}"
+                             for part, ok in summary["claim_parts"].items()))
 st.plotly_chart(experiment.figure(configs, docs), key="ex_figure", width="stretch")
 with st.expander("Numbers"):
     st.code(json.dumps({k: v for k, v in summary.items()}, indent=1, default=str), language="json")

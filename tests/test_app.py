@@ -57,7 +57,7 @@ def test_home_renders_formulas_and_presets():
     assert "implicit bias" in " ".join(m.value for m in at.markdown)
     assert len(at.get("latex")) == 3
     assert [b.label for b in at.button] == ["Adam vs SGD on sparse regression",
-                                            "Where Adam hurts: matrix factorization", "AdamE-λ dial"]
+                                            "Matrix factorization: Adam vs SGD", "AdamE-λ dial"]
 
 
 def test_preset_opens_the_playground_with_its_settings():
@@ -65,7 +65,7 @@ def test_preset_opens_the_playground_with_its_settings():
     at.button[1].click().run()
     assert not at.exception
     assert at.selectbox(key="pg_task").value == "matrix-factorization"
-    assert at.number_input(key="pg_rank").value == 1
+    assert at.number_input(key="pg_rank").value == 2 and at.number_input(key="pg_samples").value == 120
 
 
 def test_playground_controls_and_a_tiny_race():
@@ -147,7 +147,11 @@ def test_experiments_page_offers_to_run_missing_cells():
     at = _app("app_pages/experiments.py")
     assert at.selectbox(key="ex_name").value == "sample-complexity"
     assert "cells are stored" in at.info[0].value
-    assert at.button(key="ex_run").label.startswith("▶ Run the 36 missing cells")
+    from agmcore import experiments
+
+    cells = len(experiments.EXPERIMENTS["sample-complexity"].build("classroom", 3))
+    assert cells == 30
+    assert at.button(key="ex_run").label.startswith(f"▶ Run the {cells} missing cells")
 
 
 def test_experiments_page_shows_a_stored_sweep(monkeypatch):

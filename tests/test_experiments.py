@@ -44,7 +44,10 @@ def test_reproduce_cli_writes_cells_summary_and_figure(tmp_path, monkeypatch):
     assert summary["cells"] == 8 and summary["computed"] == 8 and isinstance(summary["claim_holds"], bool)
     assert len(os.listdir(out / "cells")) == 8
     assert any(f.startswith("sample-complexity.") for f in os.listdir(out))
-    assert set(summary["recovery_n"]) == {"adam η=0.1 β2=0.95", "sgd η=0.1"}
+    assert set(summary["recovery_n"]) == {"adam η=0.03 β2=0.991", "sgd η=0.1"}
+    assert set(summary["oracle_recovery_n"]) == set(experiments.sample_complexity.ORACLES)
+    for per_n in summary["oracle_test_loss"].values():
+        assert set(per_n) == {"8", "16"} and all(len(v) == 2 and min(v) >= 0 for v in per_n.values())
     code = cli.main(["reproduce", "sample-complexity", "--seeds", "3", "--out", str(out), "--device", "cpu",
                      "--store", str(tmp_path / "store")])
     assert json.loads((out / "summary.json").read_text())["computed"] == 4  # only the new seed's cells
@@ -63,5 +66,30 @@ def test_adame_lambda_summary_on_tiny_cells(monkeypatch):
     summary = experiments.adame_lambda_summary(configs, collect(configs, None, "cpu"))
     assert set(summary["recovery_n_by_lambda"]) == {str(lam) for lam in experiments.ADAME_LAMBDAS}
     assert isinstance(summary["claim_holds"], bool)
-    norms = summary["quasi_norm"]["adame η=0.1 β2=0.95 λ=0.5"]
+    norms = summary["quasi_norm"]["adame η=0.01 β2=0.991 λ=0.5"]
     assert set(norms) == {8, 16} and all(v > 0 for vs in norms.values() for v in vs)
+
+
+def test_matrix_factorization_and_race_summaries_on_tiny_cells(monkeypatch):
+    monkeypatch.setitem(experiments.MATRIX_FACTORIZATION, "classroom",
+                        dict(size=6, rank=1, depth=2, samples=20, steps=200, log_every=100))
+    monkeypatch.setitem(experiments.SHARPNESS_RACE, "classroom",
+                        dict(dim=20, samples=6, sparsity=2, steps=200, log_every=100))
+    for name in ("matrix-factorization", "sharpness-race"):
+        experiment = experiments.EXPERIMENTS[name]
+        configs = experiment.build("classroom", 2)
+        docs = collect(configs, None, "cpu")
+        summary = experiment.summarize(configs, docs)
+        assert isinstance(summary["claim_holds"], bool)
+        assert set(summary["own_measure_checks"]) == {0, 1}
+        assert all(isinstance(v, bool) for checks in summary["own_measure_checks"].values() for v in checks.values())
+        figure = experiment.figure(configs, docs)
+        assert len(figure.data) >= len(configs)
+    mf = experiments.matrix_factorization_summary(*_mf_cells())
+    assert set(mf["medians"]) == {o.name for o in experiments.MF_OPTIMIZERS}
+    assert all(len(v["test_loss"]) == 1 for v in mf["finals"].values())
+
+
+def _mf_cells():
+    configs = experiments.matrix_factorization_cells("classroom", 1)
+    return configs, collect(configs, None, "cpu")

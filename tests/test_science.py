@@ -1,11 +1,12 @@
-"""Scientific outcomes at classroom scale over three seeds (slow: a few minutes each).
+"""Scientific outcomes at classroom scale over three seeds (slow: one to three minutes each).
 
 What the experiments showed, asserted so that a change that breaks it fails; docs/ holds the
-numbers and the settings that were tried.
+numbers, the settings that were tried, and the parts of the paper's claims that did not hold.
 """
 import pytest
 
 from agmcore import experiments
+from agmcore.experiments.sample_complexity import ORACLES
 from agmcore.sweeps import collect
 
 pytestmark = pytest.mark.slow
@@ -14,23 +15,49 @@ pytestmark = pytest.mark.slow
 def _run(name, seeds=3):
     experiment = experiments.EXPERIMENTS[name]
     configs = experiment.build("classroom", seeds)
-    return configs, collect(configs, None, "cpu")
+    docs = collect(configs, None, "cpu")
+    return experiment.summarize(configs, docs)
 
 
-def test_sample_complexity_adam_recovers_with_fewer_samples():
-    configs, docs = _run("sample-complexity")
-    summary = experiments.sample_complexity_summary(configs, docs)
-    adam, sgd = summary["recovery_n"]["adam η=0.1 β2=0.95"], summary["recovery_n"]["sgd η=0.1"]
-    assert adam is not None and sgd is not None
-    assert adam < sgd
+def test_sample_complexity_adam_recovers_with_fewer_samples_and_sgd_tracks_its_oracle():
+    summary = _run("sample-complexity")
+    adam, sgd = summary["recovery_n"]["adam η=0.03 β2=0.991"], summary["recovery_n"]["sgd η=0.1"]
+    assert adam is not None and sgd is not None and adam < sgd
     assert summary["claim_holds"]
+    l1_oracle = summary["oracle_test_loss"][next(k for k in ORACLES if "ℓ1" in k)]
+    sgd_loss = summary["test_loss"]["sgd η=0.1"]
+    for n, per_seed in l1_oracle.items():  # SGD has finished: it recovers exactly where min-ℓ1 does
+        for seed, oracle in enumerate(per_seed):
+            if oracle < 0.01:
+                assert sgd_loss[n]["seeds"][seed] < experiments.RECOVERED
+            if oracle > 0.3:
+                assert sgd_loss[n]["seeds"][seed] > experiments.RECOVERED
 
 
-def test_sharpness_race_sgd_orderings():
-    """SGD ends with the lower tr(H) and ‖w‖₁ at the projection on every seed (the Adam half of
-    the claim did not hold at this setting: docs/sharpness-race.md)."""
-    configs, docs = _run("sharpness-race")
-    summary = experiments.sharpness_race_summary(configs, docs)
+def test_sharpness_race_sgd_measures_and_oracle_distances():
+    """SGD ends lower on tr(H) and ‖w‖₁ on every seed; on the seeds where the oracles differ
+    SGD ends nearer the min-ℓ1 and Adam nearer the min-ℓ^½ interpolator. (Adam lower on its own
+    measure did not hold at this setting: docs/sharpness-race.md.)"""
+    summary = _run("sharpness-race")
     assert len(summary["checks"]) == 3
-    for check in summary["checks"]:
-        assert check["sgd_lower_trace_H"] and check["sgd_lower_l1"]
+    assert summary["claim_parts"]["sgd_measures"]
+    assert sum(c["oracles_differ"] for c in summary["checks"]) >= 2
+    assert summary["claim_parts"]["oracles"]
+
+
+def test_adame_small_lambda_needs_more_samples_than_adam():
+    summary = _run("adame-lambda")
+    rec = summary["recovery_n_by_lambda"]
+    assert rec["0.5"] is not None and rec["0.001"] is not None and rec["0.5"] < rec["0.001"]
+
+
+def test_matrix_factorization_each_optimizer_lower_on_its_own_measure():
+    """Every diagonal AGM ends lower than SGD on its own tr(S·H), SGD lower than Adam on tr(H),
+    on every seed. Adam's test error ended *below* SGD's here (the paper's opposite claim did
+    not reproduce in this template: docs/matrix-factorization.md)."""
+    summary = _run("matrix-factorization")
+    for seed, checks in summary["own_measure_checks"].items():
+        for name in ("adam", "rmsprop", "adam-mini", "adalayer", "adafactor"):
+            assert checks[f"{name} lower on {name}'s measure"], (seed, name)
+        assert checks["sgd lower on sgd's measure than adam"], seed
+    assert not any(summary["adam_test_error_above_sgd"].values())

@@ -1,0 +1,49 @@
+"""What every experiment shares: its record type, scales, and summaries over seeds."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..config import OptimizerConfig, RunConfig
+
+SCALES = ("classroom", "paper")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    title: str
+    claim: str
+    build: Callable[[str, int], List[RunConfig]]  # (scale, seeds) -> cells
+    summarize: Callable[[List[RunConfig], List[Dict]], Dict]  # numbers and "claim_holds"
+    figure: Callable[[List[RunConfig], List[Dict]], go.Figure]
+
+
+def tail_mean(values: Sequence[float], fraction: float = 0.1) -> float:
+    """Mean over the last `fraction` of a history (the authors' 'mean over the last steps')."""
+    values = [v for v in values if v is not None]
+    k = max(1, int(len(values) * fraction))
+    return float(np.mean(values[-k:]))
+
+
+def slow_time(config: RunConfig, doc: Dict) -> np.ndarray:
+    """η²·t for each logged step (different η line up on it)."""
+    return np.asarray(doc["history"]["step"], float) * config.optimizer.lr**2
+
+
+def after_start(config: RunConfig, doc: Dict, metric: str):
+    """(slow time, values) of a logged metric without step 0, which a log time axis cannot show
+    (and whose values, at the tiny initialisation, would stretch a log value axis)."""
+    x, values = slow_time(config, doc), doc["history"][metric]
+    keep = x > 0
+    return x[keep], [v for v, k in zip(values, keep) if k]
+
+
+def sgd_and_agms(sgd_lr: float, names: Sequence[str], block_size: int = 16, **shared) -> tuple:
+    """SGD with step `sgd_lr`, then each named AGM with the same shared hyperparameters
+    (`block_size` goes to Adam-mini only)."""
+    return (OptimizerConfig(name="sgd", lr=sgd_lr),) + tuple(
+        OptimizerConfig(name=n, **shared, **({"block_size": block_size} if n == "adam-mini" else {})) for n in names)

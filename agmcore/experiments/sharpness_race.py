@@ -1,0 +1,106 @@
+"""2. The sharpness race: SGD, Adam and the other AGMs on the same data (diagonal network).
+
+The claim is in three parts, each checked per seed: SGD ends with the lower tr(H) and ‖w‖₁ at
+Φ(θ_T); Adam ends with the lower tr(Diag(H)^½) and Σ|w|^½ at Φ(θ_T); SGD ends nearer the
+min-ℓ1 interpolator and Adam nearer the min-ℓ^½ one (checked on the seeds where the two oracles
+differ: where they coincide the data cannot separate the biases). Every optimizer is also
+measured on every other one's implied sharpness tr(S·H) (endpoints.py).
+"""
+from __future__ import annotations
+
+from typing import Dict, List
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..config import DiagNetTask, RunConfig
+from ..endpoints import measure_name, own_measure_wins
+from ..figures import COLORS, label
+from .common import after_start, sgd_and_agms
+
+SHARPNESS_RACE = {
+    "classroom": dict(dim=100, samples=12, sparsity=3, steps=100_000, log_every=2_500),
+    "paper": dict(dim=10_000, samples=420, sparsity=50, steps=5_000_000, log_every=50_000),
+}
+# AGMs in the 2-scheme (1 − β2 = 10η²); Adafactor equals Adam on vectors, Shampoo's measure needs
+# the full Hessian (sharpness.implied_sharpness), so neither joins this race
+RACE_OPTIMIZERS = sgd_and_agms(0.1, ("adam", "rmsprop", "adam-mini", "adalayer"),
+                               lr=0.03, beta2=0.991, bias_correction=False, eps=1e-6, block_size=10)
+RACE_MEASURES = ("trace_H", "trace_sqrt_diag_H", "l1", "l_half")
+ORACLES_DIFFER = 1e-3  # ‖w₁ − w½‖ above this: the two oracles are different interpolators
+
+
+def sharpness_race_cells(scale: str, seeds: int) -> List[RunConfig]:
+    s = SHARPNESS_RACE[scale]
+    task = DiagNetTask(dim=s["dim"], samples=s["samples"], sparsity=s["sparsity"])
+    return [RunConfig(task=task, optimizer=opt, steps=s["steps"], log_every=s["log_every"], seed=seed,
+                      manifold_metrics=True, oracle_metrics=True)
+            for opt in RACE_OPTIMIZERS for seed in range(seeds)]
+
+
+def _oracles_differ(doc: Dict) -> bool:
+    return float(np.linalg.norm(np.subtract(doc["w_l1_oracle"], doc["w_lhalf_oracle"]))) > ORACLES_DIFFER
+
+
+def sharpness_race_summary(configs, docs) -> Dict:
+    """Final measures at Φ(θ_T) and oracle distances per seed and optimizer; the three parts of
+    the claim per seed (SGD against Adam); every AGM against SGD on its own measure."""
+    per_seed: Dict[int, Dict[str, Dict]] = {}
+    differ: Dict[int, bool] = {}
+    for c, d in zip(configs, docs):
+        per_seed.setdefault(c.seed, {})[measure_name(c.optimizer)] = d["final"]
+        differ[c.seed] = _oracles_differ(d)
+    checks = []
+    for seed, finals in sorted(per_seed.items()):
+        sgd, adam = finals["sgd"], finals["adam"]
+        check = {
+            "seed": seed,
+            "oracles_differ": differ[seed],
+            "sgd_lower_trace_H": sgd["trace_H_proj"] < adam["trace_H_proj"],
+            "sgd_lower_l1": sgd["l1_proj"] < adam["l1_proj"],
+            "adam_lower_trace_sqrt_diag_H": adam["trace_sqrt_diag_H_proj"] < sgd["trace_sqrt_diag_H_proj"],
+            "adam_lower_l_half": adam["l_half_proj"] < sgd["l_half_proj"],
+        }
+        if differ[seed]:
+            check["sgd_nearer_l1_oracle"] = sgd["dist_l1_oracle"] < adam["dist_l1_oracle"]
+            check["adam_nearer_lhalf_oracle"] = adam["dist_lhalf_oracle"] < sgd["dist_lhalf_oracle"]
+        checks.append(check)
+    keep = RACE_MEASURES + tuple(m + "_proj" for m in RACE_MEASURES) + (
+        "test_loss", "implied_sharpness", "dist_l1_oracle", "dist_lhalf_oracle")
+    finals = {str(seed): {name: {k: f.get(k) for k in keep} for name, f in v.items()} for seed, v in per_seed.items()}
+    parts = {
+        "sgd_measures": all(c["sgd_lower_trace_H"] and c["sgd_lower_l1"] for c in checks),
+        "adam_measures": all(c["adam_lower_trace_sqrt_diag_H"] and c["adam_lower_l_half"] for c in checks),
+        "oracles": any(c["oracles_differ"] for c in checks) and all(
+            c["sgd_nearer_l1_oracle"] and c["adam_nearer_lhalf_oracle"] for c in checks if c["oracles_differ"]),
+    }
+    return {"finals": finals, "checks": checks, "claim_parts": parts,
+            "own_measure_checks": own_measure_wins(configs, docs, projected=True),
+            "claim_holds": all(parts.values())}
+
+
+def sharpness_race_figure(configs, docs) -> go.Figure:
+    titles = ("tr(H) at Φ(θ)", "tr(Diag(H)^½) at Φ(θ)", "distance to the min-ℓ1 interpolator",
+              "distance to the min-ℓ^½ interpolator", "own measure tr(S·H) at θ", "test loss")
+    fig = make_subplots(rows=3, cols=2, subplot_titles=titles, vertical_spacing=0.09)
+    metrics = ("trace_H_proj", "trace_sqrt_diag_H_proj", "dist_l1_oracle", "dist_lhalf_oracle",
+               "implied_sharpness", "test_loss")
+    names = [measure_name(o) for o in RACE_OPTIMIZERS]
+    first = min(c.seed for c in configs)
+    for c, d in zip(configs, docs):
+        name = measure_name(c.optimizer)
+        color = COLORS[(names.index(name) if name in names else 0) % len(COLORS)]
+        for j, metric in enumerate(metrics):
+            if metric not in d["history"]:
+                continue
+            x, y = after_start(c, d, metric)
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines",
+                                     line=dict(color=color, width=1), name=label(d["config"], with_seed=False),
+                                     legendgroup=name, showlegend=j == 0 and c.seed == first),
+                          row=j // 2 + 1, col=j % 2 + 1)
+    fig.update_xaxes(type="log")
+    fig.update_xaxes(title_text="slow time η²·t", row=3)
+    fig.update_yaxes(type="log")
+    fig.update_layout(title="Sharpness race (one line per seed)", template="plotly_white", height=1000)
+    return fig
