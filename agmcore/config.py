@@ -187,6 +187,7 @@ class RunConfig:
     dtype: str = "float64"
     manifold_metrics: bool = False  # also measure at the projection of θ onto the manifold
     oracle_metrics: bool = False  # diag-net: distances to the min-ℓ1 and min-ℓ^½ interpolators
+    tail_average: float = 0.0  # > 0: also measure at the mean of θ over this last fraction of the steps
 
     def __post_init__(self):
         _require(isinstance(self.task, tuple(TASKS.values())), f"unknown task {self.task!r}")
@@ -197,6 +198,7 @@ class RunConfig:
         _require(self.seed >= 0, f"seed must be ≥ 0 (got {self.seed})")
         _choice("dtype", self.dtype, DTYPES)
         _require(not self.oracle_metrics or self.task.name == "diag-net", "oracle_metrics applies to diag-net only")
+        _require(0 <= self.tail_average < 1, f"tail_average must be in [0, 1) (got {self.tail_average})")
         if self.optimizer.name == "shampoo":
             for shape in self.task.parameter_shapes().values():
                 _require(len(shape) != 1 or shape[0] <= FULL_MATRIX_MAX_DIM,
@@ -232,6 +234,8 @@ class RunConfig:
             "dtype": self.dtype,
             "manifold_metrics": self.manifold_metrics,
             "oracle_metrics": self.oracle_metrics,
+            # written only when used, so configurations from before the field keep their keys
+            **({"tail_average": self.tail_average} if self.tail_average else {}),
         }
 
     def canonical_json(self) -> str:

@@ -31,11 +31,13 @@ def _problem(config: RunConfig):
 
 
 def measures_at_end(config: RunConfig, doc: Dict, optimizers: Sequence[OptimizerConfig],
-                    projected: bool = False) -> Dict[str, float]:
-    """{measure_name(X): tr(S_X·H)} at the run's final parameters θ_T (or at Φ(θ_T))."""
+                    projected: bool = False, averaged: bool = False) -> Dict[str, float]:
+    """{measure_name(X): tr(S_X·H)} at the run's final parameters θ_T, or at its tail average θ̄
+    (`averaged`, runs with tail_average > 0), either one optionally projected onto Γ."""
     problem = _problem(config)
     dtype = getattr(torch, config.dtype)
-    params = {k: torch.tensor(v, dtype=dtype).unsqueeze(0) for k, v in doc["params"].items()}
+    source = doc["params_avg"] if averaged else doc["params"]
+    params = {k: torch.tensor(v, dtype=dtype).unsqueeze(0) for k, v in source.items()}
     if projected:
         params = project_to_manifold(problem, params)
     diag = problem.hessian_diagonal(params)
@@ -43,17 +45,18 @@ def measures_at_end(config: RunConfig, doc: Dict, optimizers: Sequence[Optimizer
             for o in optimizers if o.name != "shampoo"}
 
 
-def race_table(configs: Sequence[RunConfig], docs: Sequence[Dict], projected: bool = False) -> Dict[str, Dict]:
+def race_table(configs: Sequence[RunConfig], docs: Sequence[Dict], projected: bool = False,
+               averaged: bool = False) -> Dict[str, Dict]:
     """For every cell key: every (diagonal-preconditioner) optimizer's measure at that end point."""
     optimizers = list({measure_name(c.optimizer): c.optimizer for c in configs}.values())
-    return {c.key: measures_at_end(c, d, optimizers, projected) for c, d in zip(configs, docs)}
+    return {c.key: measures_at_end(c, d, optimizers, projected, averaged) for c, d in zip(configs, docs)}
 
 
 def own_measure_wins(configs: Sequence[RunConfig], docs: Sequence[Dict], rival: str = "sgd",
-                     projected: bool = False) -> Dict[int, Dict[str, bool]]:
+                     projected: bool = False, averaged: bool = False) -> Dict[int, Dict[str, bool]]:
     """Per seed, per optimizer X ≠ rival: is X's measure lower at X's end point than at the
     rival's, and the rival's measure lower at the rival's end point than at X's?"""
-    table = race_table(configs, docs, projected)
+    table = race_table(configs, docs, projected, averaged)
     by_seed: Dict[int, Dict[str, RunConfig]] = {}
     for c in configs:
         by_seed.setdefault(c.seed, {})[measure_name(c.optimizer)] = c

@@ -107,6 +107,13 @@ class _Group:
         self.limit = EXPLOSION_FACTOR * self.problem.metrics(self.params)["train_loss"].clamp_min(1.0)
         self.project = any(r.config.manifold_metrics for r in records)
         self.t = 0
+        # tail average θ̄ = mean of θ_t over each run's last ⌊tail_average·steps⌋ steps (0: none)
+        self.average_from = torch.tensor([r.config.steps - int(r.config.tail_average * r.config.steps)
+                                          if r.config.tail_average else r.config.steps + 1 for r in records],
+                                         device=device)
+        self.averaging = any(r.config.tail_average for r in records)
+        self.param_sum = {k: torch.zeros_like(p) for k, p in self.params.items()} if self.averaging else None
+        self.averaged = torch.zeros(len(records), dtype=dtype, device=device)
 
     def step(self):
         grads, loss = self.problem.noisy_grads(self.params)
@@ -119,6 +126,27 @@ class _Group:
         self.params = {k: torch.where(self.alive.view(-1, *([1] * (p.dim() - 1))), new[k], p)
                        for k, p in self.params.items()}
         self.t += 1
+        if self.averaging:
+            counted = (self.alive & (self.t > self.average_from) & (self.t <= self.steps)).to(self.averaged.dtype)
+            self.averaged += counted
+            for k, p in self.params.items():
+                self.param_sum[k] += counted.view(-1, *([1] * (p.dim() - 1))) * p
+
+    def tail_averaged_params(self) -> Dict[str, torch.Tensor]:
+        """θ̄ per run (θ itself for runs that averaged nothing)."""
+        count = self.averaged.clamp_min(1.0)
+        return {k: torch.where((self.averaged > 0).view(-1, *([1] * (p.dim() - 1))),
+                               self.param_sum[k] / count.view(-1, *([1] * (p.dim() - 1))), p)
+                for k, p in self.params.items()}
+
+    def averaged_metrics(self) -> Dict[str, list]:
+        """Scalar metrics at θ̄ ("_avg") and, when projecting, at Φ(θ̄) ("_avg_proj")."""
+        theta = self.tail_averaged_params()
+        out = {f"{k}_avg": _to_python(v) for k, v in self.problem.metrics(theta).items() if v.dim() == 1}
+        if self.project:
+            out.update({f"{k}_avg_proj": _to_python(v) for k, v in
+                        self.problem.metrics(project_to_manifold(self.problem, theta)).items() if v.dim() == 1})
+        return out
 
     def running(self) -> bool:
         return any(r.status == "running" for r in self.records)
@@ -140,6 +168,7 @@ class _Group:
             metrics.update({f"{k}_proj": _to_python(v) for k, v in self.problem.metrics(projected).items()
                             if v.dim() == 1})
         arrays = self.problem.arrays(self.params)  # current parameters, for live views
+        self._averaged = None
         for i in due:
             rec = self.records[i]
             rec.arrays = _clean_arrays(arrays[i])
@@ -168,6 +197,13 @@ class _Group:
         rec.final = {k: v[-1] for k, v in rec.history.items() if k != "step" and v}
         for k, v in self.problem.final_extras(self.params).items():
             rec.final[k] = _to_python(v)[i]
+        if rec.config.tail_average and rec.status == "finished":
+            if self._averaged is None:  # once per observation, shared by the runs finishing now
+                self._averaged = (self.averaged_metrics(),
+                                  {k: v.tolist() for k, v in self.tail_averaged_params().items()})
+            metrics, params = self._averaged
+            rec.final.update({k: v[i] for k, v in metrics.items()})
+            rec.arrays["params_avg"] = _clean_arrays({k: v[i] for k, v in params.items()})
 
 
 def _clean_arrays(arrays):

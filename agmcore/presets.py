@@ -8,7 +8,7 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     "Adam vs SGD on sparse regression": {
         "pg_task": "diag-net", "pg_opts": ["adam", "sgd"], "pg_dim": 100, "pg_samples": 12, "pg_sparsity": 3,
         "pg_noise": 0.5, "pg_steps": 60_000, "pg_adam_lr": 0.03, "pg_adam_beta2": 0.991, "pg_sgd_lr": 0.1,
-        "pg_bc": False, "pg_seed": 2, "pg_proj": True,
+        "pg_bc": False, "pg_seed": 2,
     },
     "Matrix factorization: Adam vs SGD": {
         "pg_task": "matrix-factorization", "pg_opts": ["adam", "sgd"], "pg_dim": 20, "pg_rank": 2, "pg_depth": 2,

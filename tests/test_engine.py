@@ -124,3 +124,25 @@ def test_batch_errors():
         list(run_batch([_cfg(log_every=10), _cfg(log_every=20)]))
     with pytest.raises(ConfigError, match="no runs"):
         list(run_batch([]))
+
+
+def test_tail_average_is_the_mean_of_the_last_iterates():
+    """θ̄ over the last ⌊0.25·20⌋ = 5 steps equals the mean of θ_16 … θ_20 from runs that stop there."""
+    import torch
+
+    from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
+    from agmcore.engine import run_all
+    from agmcore.results import to_document
+
+    task = DiagNetTask(dim=10, samples=6, sparsity=2)
+    sgd = OptimizerConfig(name="sgd", lr=0.05)
+    averaged = RunConfig(task=task, optimizer=sgd, steps=20, log_every=20, seed=3, tail_average=0.25)
+    ends = [RunConfig(task=task, optimizer=sgd, steps=t, log_every=1, seed=3) for t in range(16, 21)]
+    doc = to_document(run_all([averaged])[0])
+    finals = [to_document(r)["params"] for r in run_all(ends)]
+    for name in ("u", "v"):
+        expected = torch.tensor([f[name] for f in finals]).mean(0)
+        assert torch.allclose(torch.tensor(doc["params_avg"][name]), expected, atol=1e-13)
+        assert not torch.allclose(torch.tensor(doc["params"][name]), expected, atol=1e-6)
+    assert doc["final"]["trace_H_avg"] != doc["final"]["trace_H"]
+    assert "tail_average" not in RunConfig(task=task, optimizer=sgd).to_dict()  # old keys unchanged

@@ -34,15 +34,17 @@ def test_sample_complexity_adam_recovers_with_fewer_samples_and_sgd_tracks_its_o
                 assert sgd_loss[n]["seeds"][seed] > experiments.RECOVERED
 
 
-def test_sharpness_race_sgd_measures_and_oracle_distances():
-    """SGD ends lower on tr(H) and ‖w‖₁ on every seed; on the seeds where the oracles differ
-    SGD ends nearer the min-ℓ1 and Adam nearer the min-ℓ^½ interpolator. (Adam lower on its own
-    measure did not hold at this setting: docs/sharpness-race.md.)"""
+def test_sharpness_race_oracle_distances_and_adams_quasi_norm():
+    """On the seeds where the two oracles differ, at the tail-averaged iterate: SGD ends nearer
+    the min-ℓ1 and Adam nearer the min-ℓ^½ interpolator, and Adam has the lower Σ|w|^½ at Φ(θ̄).
+    (tr(H) and ‖w‖₁ differ by < 0.6 %, below the projection's precision, and Adam's lower
+    tr(Diag(H)^½) held on one of the two seeds: docs/sharpness-race.md.)"""
     summary = _run("sharpness-race")
-    assert len(summary["checks"]) == 3
-    assert summary["claim_parts"]["sgd_measures"]
-    assert sum(c["oracles_differ"] for c in summary["checks"]) >= 2
+    assert summary["measured_at"] == "Φ(θ̄)"
+    separating = [c for c in summary["checks"] if c["oracles_differ"]]
+    assert len(separating) >= 2
     assert summary["claim_parts"]["oracles"]
+    assert all(c["adam_lower_l_half"] for c in separating)
 
 
 def test_adame_small_lambda_needs_more_samples_than_adam():

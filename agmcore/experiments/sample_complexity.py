@@ -106,7 +106,7 @@ def sample_complexity_figure(configs, docs) -> go.Figure:
                   annotation_position="bottom right")
     fig.update_yaxes(type="log", title_text=f"final test loss (0 drawn at {FLOOR:g})")
     fig.update_xaxes(title_text="training samples n")
-    fig.update_layout(title="Sample complexity: test loss against n (line: median; dots: seeds)",
+    fig.update_layout(title="Final test loss against n (line: median over seeds; dots: each seed)",
                       template="plotly_white", height=440)
     return fig
 

@@ -1,10 +1,14 @@
 """2. The sharpness race: SGD, Adam and the other AGMs on the same data (diagonal network).
 
 The claim is in three parts, each checked per seed: SGD ends with the lower tr(H) and ‖w‖₁ at
-Φ(θ_T); Adam ends with the lower tr(Diag(H)^½) and Σ|w|^½ at Φ(θ_T); SGD ends nearer the
-min-ℓ1 interpolator and Adam nearer the min-ℓ^½ one (checked on the seeds where the two oracles
-differ: where they coincide the data cannot separate the biases). Every optimizer is also
-measured on every other one's implied sharpness tr(S·H) (endpoints.py).
+Φ(θ̄); Adam ends with the lower tr(Diag(H)^½) and Σ|w|^½ at Φ(θ̄); SGD ends nearer the
+min-ℓ1 interpolator and Adam nearer the min-ℓ^½ one. A part holds when it holds on every seed
+where the two oracles differ (where they coincide both limits are the same point and the data
+cannot separate the biases); the checks of every seed are reported too. Every optimizer is also
+measured on every other one's implied sharpness tr(S·H) (endpoints.py). θ̄ is the mean of θ over
+the last quarter of the run: an adaptive method keeps every near-zero coordinate moving by ≈ η
+per step, a fluctuation the η → 0 theory does not see; averaging the iterate removes it
+(docs/sharpness-race.md measures both).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ SHARPNESS_RACE = {
 RACE_OPTIMIZERS = sgd_and_agms(0.1, ("adam", "rmsprop", "adam-mini", "adalayer"),
                                lr=0.03, beta2=0.991, bias_correction=False, eps=1e-6, block_size=10)
 RACE_MEASURES = ("trace_H", "trace_sqrt_diag_H", "l1", "l_half")
+TAIL_AVERAGE = 0.25  # the measures are taken at Φ(θ̄), θ̄ the mean of θ over the last quarter of the steps
 ORACLES_DIFFER = 1e-3  # ‖w₁ − w½‖ above this: the two oracles are different interpolators
 
 
@@ -35,7 +40,7 @@ def sharpness_race_cells(scale: str, seeds: int) -> List[RunConfig]:
     s = SHARPNESS_RACE[scale]
     task = DiagNetTask(dim=s["dim"], samples=s["samples"], sparsity=s["sparsity"])
     return [RunConfig(task=task, optimizer=opt, steps=s["steps"], log_every=s["log_every"], seed=seed,
-                      manifold_metrics=True, oracle_metrics=True)
+                      manifold_metrics=True, oracle_metrics=True, tail_average=TAIL_AVERAGE)
             for opt in RACE_OPTIMIZERS for seed in range(seeds)]
 
 
@@ -51,32 +56,38 @@ def sharpness_race_summary(configs, docs) -> Dict:
     for c, d in zip(configs, docs):
         per_seed.setdefault(c.seed, {})[measure_name(c.optimizer)] = d["final"]
         differ[c.seed] = _oracles_differ(d)
+    averaged = all(c.tail_average for c in configs)
+    at = "_avg_proj" if averaged else "_proj"  # Φ(θ̄) when the cells averaged, else Φ(θ_T)
+    near = "_avg" if averaged else ""
     checks = []
     for seed, finals in sorted(per_seed.items()):
         sgd, adam = finals["sgd"], finals["adam"]
         check = {
             "seed": seed,
             "oracles_differ": differ[seed],
-            "sgd_lower_trace_H": sgd["trace_H_proj"] < adam["trace_H_proj"],
-            "sgd_lower_l1": sgd["l1_proj"] < adam["l1_proj"],
-            "adam_lower_trace_sqrt_diag_H": adam["trace_sqrt_diag_H_proj"] < sgd["trace_sqrt_diag_H_proj"],
-            "adam_lower_l_half": adam["l_half_proj"] < sgd["l_half_proj"],
+            "sgd_lower_trace_H": sgd["trace_H" + at] < adam["trace_H" + at],
+            "sgd_lower_l1": sgd["l1" + at] < adam["l1" + at],
+            "adam_lower_trace_sqrt_diag_H": adam["trace_sqrt_diag_H" + at] < sgd["trace_sqrt_diag_H" + at],
+            "adam_lower_l_half": adam["l_half" + at] < sgd["l_half" + at],
         }
         if differ[seed]:
-            check["sgd_nearer_l1_oracle"] = sgd["dist_l1_oracle"] < adam["dist_l1_oracle"]
-            check["adam_nearer_lhalf_oracle"] = adam["dist_lhalf_oracle"] < sgd["dist_lhalf_oracle"]
+            check["sgd_nearer_l1_oracle"] = sgd["dist_l1_oracle" + near] < adam["dist_l1_oracle" + near]
+            check["adam_nearer_lhalf_oracle"] = adam["dist_lhalf_oracle" + near] < sgd["dist_lhalf_oracle" + near]
         checks.append(check)
-    keep = RACE_MEASURES + tuple(m + "_proj" for m in RACE_MEASURES) + (
-        "test_loss", "implied_sharpness", "dist_l1_oracle", "dist_lhalf_oracle")
+    keep = tuple(m + suffix for m in RACE_MEASURES for suffix in ("", "_proj", "_avg", "_avg_proj")) + tuple(
+        m + suffix for m in ("test_loss", "dist_l1_oracle", "dist_lhalf_oracle") for suffix in ("", "_avg")) + (
+        "implied_sharpness",)
     finals = {str(seed): {name: {k: f.get(k) for k in keep} for name, f in v.items()} for seed, v in per_seed.items()}
+    # the theory predicts different end points only where the oracles differ: judged on those seeds
+    separating = [c for c in checks if c["oracles_differ"]]
     parts = {
-        "sgd_measures": all(c["sgd_lower_trace_H"] and c["sgd_lower_l1"] for c in checks),
-        "adam_measures": all(c["adam_lower_trace_sqrt_diag_H"] and c["adam_lower_l_half"] for c in checks),
-        "oracles": any(c["oracles_differ"] for c in checks) and all(
-            c["sgd_nearer_l1_oracle"] and c["adam_nearer_lhalf_oracle"] for c in checks if c["oracles_differ"]),
+        "sgd_measures": all(c["sgd_lower_trace_H"] and c["sgd_lower_l1"] for c in separating),
+        "adam_measures": all(c["adam_lower_trace_sqrt_diag_H"] and c["adam_lower_l_half"] for c in separating),
+        "oracles": all(c["sgd_nearer_l1_oracle"] and c["adam_nearer_lhalf_oracle"] for c in separating),
     }
-    return {"finals": finals, "checks": checks, "claim_parts": parts,
-            "own_measure_checks": own_measure_wins(configs, docs, projected=True),
+    parts = {k: bool(separating) and v for k, v in parts.items()}
+    return {"finals": finals, "checks": checks, "claim_parts": parts, "measured_at": "Φ(θ̄)" if averaged else "Φ(θ_T)",
+            "own_measure_checks": own_measure_wins(configs, docs, projected=True, averaged=averaged),
             "claim_holds": all(parts.values())}
 
 
