@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--log-every", type=int)
     run.add_argument("--seed", type=int)
     run.add_argument("--manifold-metrics", action="store_true", help="also measure at the projection onto the manifold")
+    run.add_argument("--tail-average", type=float, default=0.0, metavar="F",
+                     help="also measure at the mean iterate of the last fraction F of the steps (0 < F < 1)")
     run.add_argument("--device", choices=DEVICES, default="auto")
     run.add_argument("--dtype", choices=DTYPES)
     run.add_argument("--out", default="-", help="output file (default: standard output)")
@@ -103,7 +105,8 @@ def config_from_args(args) -> RunConfig:
         opt["beta2"] = two_scheme_beta2(opt.get("lr", OptimizerConfig.lr), args.two_scheme)
     optimizer = OptimizerConfig(name=args.optimizer, bias_correction=False if args.no_bias_correction else None, **opt)
     run = _given(args, ["steps", "log_every", "seed", "dtype"])
-    return RunConfig(task=task, optimizer=optimizer, manifold_metrics=args.manifold_metrics, **run)
+    return RunConfig(task=task, optimizer=optimizer, manifold_metrics=args.manifold_metrics,
+                     tail_average=args.tail_average, **run)
 
 
 def _check_writable(path: str):

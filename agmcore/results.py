@@ -3,6 +3,7 @@
     {"schema": 1, "key", "config", "status", "steps_done", "history": {"step": [...], ...},
      "final": {...}, "params": {...}, and task arrays ("w", "w_star" or "W", "W_star")}
 
+Runs with tail_average also carry "params_avg" and "<measure>_avg" (and "_avg_proj") finals.
 Non-finite numbers are written as null so the document is valid JSON.
 """
 from __future__ import annotations

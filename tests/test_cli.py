@@ -67,3 +67,15 @@ def test_bad_input_is_one_line_exit_2(args, fragment):
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_tail_average_flag(tmp_path):
+    out = tmp_path / "run.json"
+    proc = _cli("run", "--optimizer", "adam", "--dim", "20", "--samples", "8", "--sparsity", "2", "--steps", "200",
+                "--log-every", "100", "--tail-average", "0.5", "--quiet", "--device", "cpu", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = loads(out.read_text())
+    assert doc["config"]["tail_average"] == 0.5 and set(doc["params_avg"]) == {"u", "v"}
+    assert {"trace_H_avg", "l_half_avg"} <= set(doc["final"])
+    bad = _cli("run", "--steps", "10", "--tail-average", "1.5", "--quiet")
+    assert bad.returncode == 2 and "tail_average must be in [0, 1)" in bad.stderr
