@@ -13,7 +13,7 @@ st.markdown(
     "On sparse regression with a diagonal linear network this is an ℓ1-like bias for SGD and an ℓ^½-like bias for "
     "Adam, so Adam can recover a sparse truth from fewer samples. "
     "The paper reports that in deep matrix factorization the same coordinate-wise bias works against Adam; in our "
-    "own matrix-completion setting Adam recovered the low-rank truth better than SGD (see Experiments).")
+    "own matrix-completion setting it did with three factors and did not with two (see Experiments).")
 
 st.subheader("The formulas")
 st.latex(r"\text{SGD minimizes } \operatorname{tr}(H) \qquad \text{Adam minimizes } "

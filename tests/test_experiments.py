@@ -72,7 +72,7 @@ def test_adame_lambda_summary_on_tiny_cells(monkeypatch):
 
 def test_matrix_factorization_and_race_summaries_on_tiny_cells(monkeypatch):
     monkeypatch.setitem(experiments.MATRIX_FACTORIZATION, "classroom",
-                        dict(size=6, rank=1, depth=2, samples=20, steps=200, log_every=100))
+                        dict(size=6, rank=1, depths=(2, 3), samples=20, steps=200, log_every=100))
     monkeypatch.setitem(experiments.SHARPNESS_RACE, "classroom",
                         dict(dim=20, samples=6, sparsity=2, steps=200, log_every=100))
     for name in ("matrix-factorization", "sharpness-race"):
@@ -81,13 +81,18 @@ def test_matrix_factorization_and_race_summaries_on_tiny_cells(monkeypatch):
         docs = collect(configs, None, "cpu")
         summary = experiment.summarize(configs, docs)
         assert isinstance(summary["claim_holds"], bool)
-        assert set(summary["own_measure_checks"]) == {0, 1}
-        assert all(isinstance(v, bool) for checks in summary["own_measure_checks"].values() for v in checks.values())
+        for part in summary.get("by_depth", {"one": summary}).values():
+            assert set(part["own_measure_checks"]) == {0, 1}
+            assert all(isinstance(v, bool) for checks in part["own_measure_checks"].values() for v in checks.values())
         figure = experiment.figure(configs, docs)
         assert len(figure.data) >= len(configs)
     mf = experiments.matrix_factorization_summary(*_mf_cells())
-    assert set(mf["medians"]) == {o.name for o in experiments.MF_OPTIMIZERS}
-    assert all(len(v["test_loss"]) == 1 for v in mf["finals"].values())
+    assert set(mf["by_depth"]) == {"depth 2", "depth 3"}
+    for part in mf["by_depth"].values():
+        assert set(part["medians"]) == {o.name for o in experiments.MF_OPTIMIZERS}
+        assert all(len(v["test_loss"]) == 1 for v in part["finals"].values())
+    assert set(mf["claim_parts"]) == {f"depth {d}: {k}" for d in (2, 3) for k in
+                                      ("adam_worse", "agms_lower_on_own_measure", "sgd_lower_trace_H_than_adam")}
 
 
 def _mf_cells():

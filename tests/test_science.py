@@ -53,13 +53,14 @@ def test_adame_small_lambda_needs_more_samples_than_adam():
     assert rec["0.5"] is not None and rec["0.001"] is not None and rec["0.5"] < rec["0.001"]
 
 
-def test_matrix_factorization_each_optimizer_lower_on_its_own_measure():
-    """Every diagonal AGM ends lower than SGD on its own tr(S·H), SGD lower than Adam on tr(H),
-    on every seed. Adam's test error ended *below* SGD's here (the paper's opposite claim did
-    not reproduce in this template: docs/matrix-factorization.md)."""
+def test_matrix_factorization_own_measures_and_adam_worse_at_depth_three():
+    """Every diagonal AGM ends lower than SGD on its own tr(S·H) on every seed at depths 2 and 3.
+    At depth 3 Adam's held-out error ends above SGD's on every seed (the paper's claim); at depth 2
+    it ended below (docs/matrix-factorization.md). SGD lower than Adam on tr(H) held at depth 2
+    only: at depth 3 SGD's label-noise drift has not moved it within the budget."""
     summary = _run("matrix-factorization")
-    for seed, checks in summary["own_measure_checks"].items():
-        for name in ("adam", "rmsprop", "adam-mini", "adalayer", "adafactor"):
-            assert checks[f"{name} lower on {name}'s measure"], (seed, name)
-        assert checks["sgd lower on sgd's measure than adam"], seed
-    assert not any(summary["adam_test_error_above_sgd"].values())
+    parts = summary["claim_parts"]
+    assert parts["depth 2: agms_lower_on_own_measure"] and parts["depth 3: agms_lower_on_own_measure"]
+    assert parts["depth 3: adam_worse"]
+    assert not any(summary["by_depth"]["depth 2"]["adam_test_error_above_sgd"].values())
+    assert parts["depth 2: sgd_lower_trace_H_than_adam"]
