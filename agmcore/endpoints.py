@@ -12,11 +12,10 @@ from typing import Dict, Sequence
 
 import torch
 
-from .config import DiagNetTask, OptimizerConfig, RunConfig
+from .config import OptimizerConfig, RunConfig
+from .engine import problem_for
 from .projection import project_to_manifold
 from .sharpness import implied_sharpness
-from .tasks.diag_net import DiagNetProblem
-from .tasks.matrix_factorization import MatrixFactorizationProblem
 
 
 def measure_name(optimizer: OptimizerConfig) -> str:
@@ -24,18 +23,12 @@ def measure_name(optimizer: OptimizerConfig) -> str:
     return f"adame λ={optimizer.lam:g}" if optimizer.name == "adame" else optimizer.name
 
 
-def _problem(config: RunConfig):
-    dtype = getattr(torch, config.dtype)
-    args = (config.task, [config.seed], [config.task.label_noise], dtype, torch.device("cpu"))
-    return DiagNetProblem(*args) if isinstance(config.task, DiagNetTask) else MatrixFactorizationProblem(*args)
-
-
 def measures_at_end(config: RunConfig, doc: Dict, optimizers: Sequence[OptimizerConfig],
                     projected: bool = False, averaged: bool = False) -> Dict[str, float]:
     """{measure_name(X): tr(S_X·H)} at the run's final parameters θ_T, or at its tail average θ̄
     (`averaged`, runs with tail_average > 0), either one optionally projected onto Γ."""
-    problem = _problem(config)
     dtype = getattr(torch, config.dtype)
+    problem = problem_for(config.task, [config.seed], [config.task.label_noise], dtype, torch.device("cpu"))
     source = doc["params_avg"] if averaged else doc["params"]
     params = {k: torch.tensor(v, dtype=dtype).unsqueeze(0) for k, v in source.items()}
     if projected:
@@ -52,11 +45,9 @@ def race_table(configs: Sequence[RunConfig], docs: Sequence[Dict], projected: bo
     return {c.key: measures_at_end(c, d, optimizers, projected, averaged) for c, d in zip(configs, docs)}
 
 
-def own_measure_wins(configs: Sequence[RunConfig], docs: Sequence[Dict], rival: str = "sgd",
-                     projected: bool = False, averaged: bool = False) -> Dict[int, Dict[str, bool]]:
-    """Per seed, per optimizer X ≠ rival: is X's measure lower at X's end point than at the
-    rival's, and the rival's measure lower at the rival's end point than at X's?"""
-    table = race_table(configs, docs, projected, averaged)
+def own_measure_wins(configs: Sequence[RunConfig], table: Dict[str, Dict], rival: str = "sgd") -> Dict[int, Dict[str, bool]]:
+    """From a race_table of `configs`: per seed, per optimizer X ≠ rival, is X's measure lower at
+    X's end point than at the rival's, and the rival's measure lower at the rival's end point than at X's?"""
     by_seed: Dict[int, Dict[str, RunConfig]] = {}
     for c in configs:
         by_seed.setdefault(c.seed, {})[measure_name(c.optimizer)] = c

@@ -10,6 +10,7 @@ running run with status `cancelled` at the next check.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import torch
 from .config import ConfigError, DiagNetTask, RunConfig
 from .device import resolve_device, resolve_dtype
 from .family import make_optimizer
+from .hyper import column
 from .memory import available_bytes, format_bytes
 from .projection import project_to_manifold
 from .sharpness import implied_sharpness
@@ -60,12 +62,11 @@ class Snapshot:
         return self.step / self.elapsed if self.elapsed > 0 else 0.0
 
 
-def _problem_for(records: List["RunRecord"], dtype, device):
-    task = records[0].config.task
-    seeds, noise = [r.config.seed for r in records], [r.config.task.label_noise for r in records]
+def problem_for(task, seeds: Sequence[int], label_noise: Sequence[float], dtype, device, oracles: bool = False):
+    """The task's problem object for runs with these seeds and label-noise levels."""
     if isinstance(task, DiagNetTask):
-        return DiagNetProblem(task, seeds, noise, dtype, device, oracles=any(r.config.oracle_metrics for r in records))
-    return MatrixFactorizationProblem(task, seeds, noise, dtype, device)
+        return DiagNetProblem(task, seeds, label_noise, dtype, device, oracles=oracles)
+    return MatrixFactorizationProblem(task, seeds, label_noise, dtype, device)
 
 
 def _hyper(values: List[float], dtype, device):
@@ -93,7 +94,9 @@ class _Group:
         self.records = records
         first = records[0].config
         opt = [r.config.optimizer for r in records]
-        self.problem = _problem_for(records, dtype, device)
+        self.problem = problem_for(first.task, [r.config.seed for r in records],
+                                   [r.config.task.label_noise for r in records], dtype, device,
+                                   oracles=any(r.config.oracle_metrics for r in records))
         h = lambda name: _hyper([getattr(o, name) for o in opt], dtype, device)  # noqa: E731
         self.optimizer, self.lam = first.optimizer, h("lam")
         self.transform = make_optimizer(first.optimizer.name, lr=h("lr"), beta1=h("beta1"), beta2=h("beta2"),
@@ -101,16 +104,15 @@ class _Group:
                                         block_size=first.optimizer.block_size)
         self.params = self.problem.init_params()
         self.state = self.transform.init(self.params)
-        self.steps = torch.tensor([r.config.steps for r in records], device=device)
         self.alive = torch.ones(len(records), dtype=torch.bool, device=device)
         self.diverged_at = torch.full((len(records),), -1, dtype=torch.long, device=device)
         self.limit = EXPLOSION_FACTOR * self.problem.metrics(self.params)["train_loss"].clamp_min(1.0)
         self.project = any(r.config.manifold_metrics for r in records)
         self.t = 0
-        # tail average θ̄ = mean of θ_t over each run's last ⌊tail_average·steps⌋ steps (0: none)
+        # tail average θ̄ = mean of θ_t over each run's last ⌊tail_average·steps⌋ steps (0: none; a run
+        # stops being alive at its last step, so t > steps − 0 never counts)
         self.average_from = torch.tensor([r.config.steps - int(r.config.tail_average * r.config.steps)
-                                          if r.config.tail_average else r.config.steps + 1 for r in records],
-                                         device=device)
+                                          for r in records], device=device)
         self.averaging = any(r.config.tail_average for r in records)
         self.param_sum = {k: torch.zeros_like(p) for k, p in self.params.items()} if self.averaging else None
         self.averaged = torch.zeros(len(records), dtype=dtype, device=device)
@@ -123,29 +125,30 @@ class _Group:
         self.diverged_at = torch.where(newly, self.t, self.diverged_at)
         self.alive = self.alive & ~bad
         new = apply_updates(self.params, updates)
-        self.params = {k: torch.where(self.alive.view(-1, *([1] * (p.dim() - 1))), new[k], p)
-                       for k, p in self.params.items()}
+        self.params = {k: torch.where(column(self.alive, p), new[k], p) for k, p in self.params.items()}
         self.t += 1
         if self.averaging:
-            counted = (self.alive & (self.t > self.average_from) & (self.t <= self.steps)).to(self.averaged.dtype)
+            counted = (self.alive & (self.t > self.average_from)).to(self.averaged.dtype)
             self.averaged += counted
             for k, p in self.params.items():
-                self.param_sum[k] += counted.view(-1, *([1] * (p.dim() - 1))) * p
+                self.param_sum[k] += column(counted, p) * p
 
     def tail_averaged_params(self) -> Dict[str, torch.Tensor]:
         """θ̄ per run (θ itself for runs that averaged nothing)."""
         count = self.averaged.clamp_min(1.0)
-        return {k: torch.where((self.averaged > 0).view(-1, *([1] * (p.dim() - 1))),
-                               self.param_sum[k] / count.view(-1, *([1] * (p.dim() - 1))), p)
+        return {k: torch.where(column(self.averaged > 0, p), self.param_sum[k] / column(count, p), p)
                 for k, p in self.params.items()}
+
+    def scalar_metrics(self, params: Dict[str, torch.Tensor], suffix: str) -> Dict[str, list]:
+        """The per-run scalar metrics at `params`, named with `suffix`."""
+        return {f"{k}{suffix}": _to_python(v) for k, v in self.problem.metrics(params).items() if v.dim() == 1}
 
     def averaged_metrics(self) -> Dict[str, list]:
         """Scalar metrics at θ̄ ("_avg") and, when projecting, at Φ(θ̄) ("_avg_proj")."""
         theta = self.tail_averaged_params()
-        out = {f"{k}_avg": _to_python(v) for k, v in self.problem.metrics(theta).items() if v.dim() == 1}
+        out = self.scalar_metrics(theta, "_avg")
         if self.project:
-            out.update({f"{k}_avg_proj": _to_python(v) for k, v in
-                        self.problem.metrics(project_to_manifold(self.problem, theta)).items() if v.dim() == 1})
+            out.update(self.scalar_metrics(project_to_manifold(self.problem, theta), "_avg_proj"))
         return out
 
     def running(self) -> bool:
@@ -164,11 +167,10 @@ class _Group:
             metrics["implied_sharpness"] = _to_python(implied_sharpness(
                 self.optimizer.name, diag, self.lam, self.optimizer.block_size))
         if self.project:
-            projected = project_to_manifold(self.problem, self.params)
-            metrics.update({f"{k}_proj": _to_python(v) for k, v in self.problem.metrics(projected).items()
-                            if v.dim() == 1})
+            metrics.update(self.scalar_metrics(project_to_manifold(self.problem, self.params), "_proj"))
         arrays = self.problem.arrays(self.params)  # current parameters, for live views
-        self._averaged = None
+        averaged = functools.lru_cache(maxsize=1)(  # at most once per observation, for the runs finishing now
+            lambda: (self.averaged_metrics(), {k: v.tolist() for k, v in self.tail_averaged_params().items()}))
         for i in due:
             rec = self.records[i]
             rec.arrays = _clean_arrays(arrays[i])
@@ -189,19 +191,16 @@ class _Group:
             elif self.t >= rec.config.steps:
                 rec.status = "finished"
             if rec.status != "running":
-                self._finalise(i, rec)
+                self._finalise(i, rec, averaged)
         keep = torch.tensor([r.status == "running" for r in self.records], device=self.alive.device)
         self.alive = self.alive & keep
 
-    def _finalise(self, i: int, rec: RunRecord):
+    def _finalise(self, i: int, rec: RunRecord, averaged):
         rec.final = {k: v[-1] for k, v in rec.history.items() if k != "step" and v}
         for k, v in self.problem.final_extras(self.params).items():
             rec.final[k] = _to_python(v)[i]
         if rec.config.tail_average and rec.status == "finished":
-            if self._averaged is None:  # once per observation, shared by the runs finishing now
-                self._averaged = (self.averaged_metrics(),
-                                  {k: v.tolist() for k, v in self.tail_averaged_params().items()})
-            metrics, params = self._averaged
+            metrics, params = averaged()
             rec.final.update({k: v[i] for k, v in metrics.items()})
             rec.arrays["params_avg"] = _clean_arrays({k: v[i] for k, v in params.items()})
 

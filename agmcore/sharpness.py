@@ -12,15 +12,17 @@ from typing import Dict
 import torch
 
 from .hyper import Hyper, column
+from .statistics import block_mean, factored, layer_mean
 
 
 def trace_of_power(diagonal: Dict[str, torch.Tensor], p: Hyper) -> torch.Tensor:
     """Σ over all parameters of max(diag, 0)^p, per run: (R,); p a float or a per-run (R,) tensor."""
-    total = None
-    for d in diagonal.values():
-        term = d.clamp_min(0).pow(column(p, d)).reshape(d.shape[0], -1).sum(1)
-        total = term if total is None else total + term
-    return total
+    return _per_run_sum(d.clamp_min(0).pow(column(p, d)) for d in diagonal.values())
+
+
+def _per_run_sum(terms) -> torch.Tensor:
+    """Σ over every entry of every (R, ...) tensor in `terms`, per run: (R,)."""
+    return sum(t.reshape(t.shape[0], -1).sum(1) for t in terms)
 
 
 def implied_sharpness(name: str, diagonal: Dict[str, torch.Tensor], lam: Hyper = 0.5,
@@ -35,8 +37,6 @@ def implied_sharpness(name: str, diagonal: Dict[str, torch.Tensor], lam: Hyper =
     matrices. Entries are clamped at 0 as in trace_of_power. Shampoo's S is not diagonal, and
     tr(S·H) then needs H's off-diagonal entries: not computed here (raises).
     """
-    from .statistics import block_mean, factored, layer_mean
-
     if name == "sgd":
         return trace_of_power(diagonal, 1.0)
     if name in ("adam", "rmsprop"):
@@ -47,11 +47,10 @@ def implied_sharpness(name: str, diagonal: Dict[str, torch.Tensor], lam: Hyper =
     if name not in statistic:
         raise ValueError(f"no diagonal preconditioner for {name}: its implied sharpness needs the full Hessian")
     stat = statistic[name]()
-    total = None
-    for d in diagonal.values():
+
+    def s_times_h(d: torch.Tensor) -> torch.Tensor:
         h = d.clamp_min(0)
         state = stat.accumulate(stat.init(h), h.sqrt(), 0.0)  # β2 = 0, g = √H: V of diag H itself
-        s_times_h = stat.precondition(state, h, lam, 0.0, 1.0)  # H_jj / V_j^λ (ε = 0)
-        term = torch.nan_to_num(s_times_h, nan=0.0).reshape(h.shape[0], -1).sum(1)
-        total = term if total is None else total + term
-    return total
+        return torch.nan_to_num(stat.precondition(state, h, lam, 0.0, 1.0), nan=0.0)  # H_jj / V_j^λ (ε = 0)
+
+    return _per_run_sum(s_times_h(d) for d in diagonal.values())

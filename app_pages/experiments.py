@@ -3,12 +3,22 @@ import json
 
 import streamlit as st
 
+from agmcore.config import RunConfig
 from agmcore.experiments import EXPERIMENTS
 from agmcore.store import race_key
 from ui import job_status
 from ui.services import manager, store
 
 REFRESH_SECONDS = 1.0
+
+
+@st.cache_data(show_spinner="Summarising the cells…", max_entries=16)
+def summary_of(experiment_name: str, keys: tuple) -> dict:
+    """An experiment's summary (seconds for the race: it re-projects every end point); cell keys
+    are content hashes, so the same keys always mean the same documents."""
+    cells = [store().get_run(k) for k in keys]
+    return EXPERIMENTS[experiment_name].summarize([RunConfig.from_dict(d["config"]) for d in cells], cells)
+
 
 st.title("Experiments")
 name = st.selectbox("Experiment", list(EXPERIMENTS), format_func=lambda n: EXPERIMENTS[n].title, key="ex_name",
@@ -42,7 +52,7 @@ if missing:
             st.rerun()
     st.stop()
 
-summary = experiment.summarize(configs, docs)
+summary = summary_of(name, tuple(c.key for c in configs))
 if summary["claim_holds"]:
     st.success("The claim held on these cells.")
 else:
@@ -53,4 +63,4 @@ if "claim_parts" in summary:
                              for part, ok in summary["claim_parts"].items()))
 st.plotly_chart(experiment.figure(configs, docs), key="ex_figure", width="stretch")
 with st.expander("Numbers"):
-    st.code(json.dumps({k: v for k, v in summary.items()}, indent=1, default=str), language="json")
+    st.code(json.dumps(summary, indent=1, default=str), language="json")

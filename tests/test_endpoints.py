@@ -47,8 +47,8 @@ def test_projected_measures_match_the_runs_manifold_metrics():
 def test_own_measure_wins_compares_against_the_rival():
     configs = _cells(DiagNetTask(dim=12, samples=6, sparsity=2))
     docs = collect(configs, None, "cpu")
-    wins = own_measure_wins(configs, docs)
     table = race_table(configs, docs)
+    wins = own_measure_wins(configs, table)
     by = {(measure_name(c.optimizer), c.seed): table[c.key] for c in configs}
     assert set(wins) == {0, 1}
     for seed, checks in wins.items():

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..config import DiagNetTask, OptimizerConfig, RunConfig
 from ..figures import label
+from ..tasks.diag_net import weights
 from .sample_complexity import sample_complexity_summary_table
 
 ADAME_LAMBDAS = (0.001, 0.1, 0.25, 0.5, 0.75, 0.9)
@@ -40,8 +41,7 @@ def adame_lambda_cells(scale: str, seeds: int) -> List[RunConfig]:
 def _end_weights(doc: Dict) -> np.ndarray:
     """|w| at the tail-averaged iterate when the run kept one, else at the last iterate."""
     if "params_avg" in doc:
-        u, v = (np.asarray([x or 0.0 for x in doc["params_avg"][k]]) for k in ("u", "v"))
-        return np.abs(u * u - v * v)
+        return np.abs(weights({k: np.asarray([x or 0.0 for x in doc["params_avg"][k]]) for k in ("u", "v")}))
     return np.abs(np.asarray([x or 0.0 for x in doc["w"]]))
 
 

@@ -8,6 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..config import OptimizerConfig, RunConfig
+from ..endpoints import measure_name
+from ..figures import COLORS
 
 SCALES = ("classroom", "paper")
 
@@ -47,3 +49,10 @@ def sgd_and_agms(sgd_lr: float, names: Sequence[str], block_size: int = 16, **sh
     (`block_size` goes to Adam-mini only)."""
     return (OptimizerConfig(name="sgd", lr=sgd_lr),) + tuple(
         OptimizerConfig(name=n, **shared, **({"block_size": block_size} if n == "adam-mini" else {})) for n in names)
+
+
+def color_of(optimizer: OptimizerConfig, roster: Sequence[OptimizerConfig]) -> str:
+    """One colour per optimizer of an experiment's roster (the first for one not in it)."""
+    names = [measure_name(o) for o in roster]
+    name = measure_name(optimizer)
+    return COLORS[(names.index(name) if name in names else 0) % len(COLORS)]

@@ -16,8 +16,8 @@ from plotly.subplots import make_subplots
 
 from ..config import MatrixFactorizationTask, RunConfig
 from ..endpoints import measure_name, own_measure_wins, race_table
-from ..figures import COLORS, label
-from .common import after_start, sgd_and_agms, tail_mean
+from ..figures import label
+from .common import after_start, color_of, sgd_and_agms, tail_mean
 
 MATRIX_FACTORIZATION = {
     "classroom": dict(size=20, rank=2, depths=(2, 3), samples=120, steps=20_000, log_every=500),
@@ -46,7 +46,7 @@ def _one_depth(configs, docs) -> Dict:
             row.setdefault(k, []).append(d["final"][k])
         by_seed.setdefault(c.seed, {})[c.optimizer.name] = tail_mean(d["history"]["test_loss"])
     table = race_table(configs, docs)
-    wins = own_measure_wins(configs, docs)
+    wins = own_measure_wins(configs, table)
     adam_worse = {seed: t["adam"] > t["sgd"] for seed, t in sorted(by_seed.items())}
     return {
         "finals": finals,
@@ -78,12 +78,6 @@ def matrix_factorization_summary(configs, docs) -> Dict:
     return {"by_depth": out, "claim_parts": parts, "claim_holds": all(parts.values())}
 
 
-def _color(config: RunConfig) -> str:
-    names = [measure_name(o) for o in MF_OPTIMIZERS]
-    name = measure_name(config.optimizer)
-    return COLORS[(names.index(name) if name in names else 0) % len(COLORS)]
-
-
 def matrix_factorization_figure(configs, docs) -> go.Figure:
     """Test error, effective rank, tr(H), tr(Diag(H)^½) against slow time (every seed; one line
     style per depth), and for SGD and Adam on the first seed the singular values of W over time
@@ -94,7 +88,7 @@ def matrix_factorization_figure(configs, docs) -> go.Figure:
     first, depths = min(c.seed for c in configs), sorted({c.task.depth for c in configs})
     for c, d in zip(configs, docs):
         name = f"{label(d['config'], with_seed=False)}, depth {c.task.depth}"
-        line = dict(color=_color(c), width=1, dash=("solid", "dash", "dot")[depths.index(c.task.depth) % 3])
+        line = dict(color=color_of(c.optimizer, MF_OPTIMIZERS), width=1, dash=("solid", "dash", "dot")[depths.index(c.task.depth) % 3])
         for j, metric in enumerate(("test_loss", "effective_rank", "trace_H", "trace_sqrt_diag_H")):
             x, y = after_start(c, d, metric)
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=line, name=name, legendgroup=name,

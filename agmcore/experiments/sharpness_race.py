@@ -19,9 +19,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..config import DiagNetTask, RunConfig
-from ..endpoints import measure_name, own_measure_wins
-from ..figures import COLORS, label
-from .common import after_start, sgd_and_agms
+from ..endpoints import measure_name, own_measure_wins, race_table
+from ..figures import label
+from .common import after_start, color_of, sgd_and_agms
 
 SHARPNESS_RACE = {
     "classroom": dict(dim=100, samples=12, sparsity=3, steps=100_000, log_every=2_500),
@@ -87,7 +87,8 @@ def sharpness_race_summary(configs, docs) -> Dict:
     }
     parts = {k: bool(separating) and v for k, v in parts.items()}
     return {"finals": finals, "checks": checks, "claim_parts": parts, "measured_at": "Φ(θ̄)" if averaged else "Φ(θ_T)",
-            "own_measure_checks": own_measure_wins(configs, docs, projected=True, averaged=averaged),
+            "own_measure_checks": own_measure_wins(configs, race_table(configs, docs, projected=True,
+                                                                       averaged=averaged)),
             "claim_holds": all(parts.values())}
 
 
@@ -97,11 +98,9 @@ def sharpness_race_figure(configs, docs) -> go.Figure:
     fig = make_subplots(rows=3, cols=2, subplot_titles=titles, vertical_spacing=0.09)
     metrics = ("trace_H_proj", "trace_sqrt_diag_H_proj", "dist_l1_oracle", "dist_lhalf_oracle",
                "implied_sharpness", "test_loss")
-    names = [measure_name(o) for o in RACE_OPTIMIZERS]
     first = min(c.seed for c in configs)
     for c, d in zip(configs, docs):
-        name = measure_name(c.optimizer)
-        color = COLORS[(names.index(name) if name in names else 0) % len(COLORS)]
+        name, color = measure_name(c.optimizer), color_of(c.optimizer, RACE_OPTIMIZERS)
         for j, metric in enumerate(metrics):
             if metric not in d["history"]:
                 continue
