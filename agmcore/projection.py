@@ -1,11 +1,14 @@
-"""Projection of θ onto the minimizer manifold Γ by a short clean gradient flow.
+"""Projection of θ onto the minimizer manifold Γ: the limit Φ(θ) of the clean gradient flow.
+
+Measures taken at Φ(θ) separate the implicit bias from the label-noise fluctuation around Γ
+(science.md §5). A task may know Φ in closed form up to a root find (the diagonal network:
+`DiagNetProblem.gradient_flow_limit`, exact to round-off); otherwise Φ is approximated by a
+short discretised flow
 
     Φ(θ) ≈ θ_K,   θ_{k+1} = θ_k − h ∇L(θ_k),   h = 1 / tr H(θ_0)
 
-tr H bounds the top eigenvalue of H near Γ (where H is positive semi-definite), so the step is
-stable there. The flow stops once every run's clean loss is below `tolerance` or after
-`max_steps`. Measures taken at Φ(θ) separate the implicit bias from the label-noise
-fluctuation around Γ (science.md §5).
+(tr H bounds the top eigenvalue of H near Γ, where H is positive semi-definite, so the step is
+stable there), stopped once every run's clean loss is below `tolerance` or after `max_steps`.
 """
 from __future__ import annotations
 
@@ -16,8 +19,14 @@ import torch
 from .hyper import column
 
 
-def project_to_manifold(problem, params: Dict[str, torch.Tensor], max_steps: int = 2000,
-                        tolerance: float = 1e-12, check_every: int = 50) -> Dict[str, torch.Tensor]:
+def project_to_manifold(problem, params: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Φ(θ) for R runs at once: the task's exact flow limit when it has one, else the discrete flow."""
+    exact = getattr(problem, "gradient_flow_limit", None)
+    return exact(params) if exact is not None else gradient_flow_projection(problem, params)
+
+
+def gradient_flow_projection(problem, params: Dict[str, torch.Tensor], max_steps: int = 2000,
+                             tolerance: float = 1e-12, check_every: int = 50) -> Dict[str, torch.Tensor]:
     """Run the clean gradient flow from `params` (R runs at once); returns the end point."""
     step = 1.0 / problem.hessian_trace(params).clamp_min(torch.finfo(next(iter(params.values())).dtype).tiny)
     theta = dict(params)

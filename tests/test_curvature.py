@@ -4,7 +4,7 @@ import torch
 
 from agmcore.config import DiagNetTask, MatrixFactorizationTask
 from agmcore.curvature import exact_hessian_diagonal, hutchinson_diagonal, hutchinson_trace
-from agmcore.projection import project_to_manifold
+from agmcore.projection import gradient_flow_projection, project_to_manifold
 from agmcore.sharpness import trace_of_power
 from agmcore.tasks.diag_net import DiagNetProblem
 from agmcore.tasks.matrix_factorization import MatrixFactorizationProblem
@@ -38,7 +38,7 @@ def _diag_net_points():
     init = problem.init_params()
     g = torch.Generator().manual_seed(5)
     far = {k: v + 0.7 * torch.randn(v.shape, generator=g) for k, v in init.items()}  # off the manifold
-    near = project_to_manifold(problem, far, max_steps=20000, tolerance=1e-20)  # on it
+    near = gradient_flow_projection(problem, far, max_steps=20000, tolerance=1e-20)  # on it
     return problem, {"init": init, "off": far, "on": near}
 
 
@@ -80,7 +80,7 @@ def test_matrix_factorization_on_manifold():
     task = MatrixFactorizationTask(size=4, rank=1, depth=2, samples=6, measurement="entries")
     problem = MatrixFactorizationProblem(task, [1], [0.5], torch.float64, CPU)
     params = {k: 5 * v for k, v in problem.init_params().items()}
-    near = project_to_manifold(problem, params, max_steps=50000, tolerance=1e-18)
+    near = gradient_flow_projection(problem, params, max_steps=50000, tolerance=1e-18)
     assert problem.clean_loss_and_grads(near)[0][0] < 1e-16
     _, _, hessian = _dense(problem, near)
     torch.testing.assert_close(_flat(problem.hessian_diagonal(near)), hessian.diagonal(), rtol=1e-9, atol=1e-12)
@@ -119,3 +119,37 @@ def test_trace_of_power_clamps_negative_entries():
     diag = {"a": torch.tensor([[4.0, -1.0]]), "b": torch.tensor([[9.0]])}
     assert trace_of_power(diag, 0.5).item() == pytest.approx(5.0)
     assert trace_of_power(diag, 1.0).item() == pytest.approx(13.0)
+
+
+
+def _perturbed_diag_net(law, seeds):
+    task = DiagNetTask(dim=12, samples=6, sparsity=2, input_law=law)
+    problem = DiagNetProblem(task, seeds, [0.5] * len(seeds), torch.float64, CPU)
+    g = torch.Generator().manual_seed(5)
+    return problem, {k: v + 0.4 * torch.randn(v.shape, generator=g, dtype=torch.float64)
+                     for k, v in problem.init_params().items()}
+
+
+@pytest.mark.parametrize("law,seeds", [("gaussian", [0, 1]), ("rademacher", [3, 3])])
+def test_diag_net_exact_projection_interpolates_and_keeps_the_flow_invariant(law, seeds):
+    problem, far = _perturbed_diag_net(law, seeds)
+    exact = project_to_manifold(problem, far)
+    assert (problem.clean_loss_and_grads(exact)[0] < 1e-24).all()
+    torch.testing.assert_close(exact["u"] * exact["v"], far["u"] * far["v"], rtol=0, atol=1e-14)
+    assert not torch.allclose(exact["u"], far["u"], atol=1e-3)  # it did move
+
+
+def test_diag_net_exact_projection_is_the_gradient_flow_limit():
+    """The discrete flow θ − h∇L approaches the exact Φ as h shrinks, with error ∝ h."""
+    problem, far = _perturbed_diag_net("gaussian", [0, 1])
+    exact = project_to_manifold(problem, far)
+    step = 1 / problem.hessian_trace(far)
+    errors = []
+    for fraction in (1.0, 0.1):
+        theta = dict(far)
+        for _ in range(int(3000 / fraction)):
+            _, grads = problem.clean_loss_and_grads(theta)
+            theta = {k: p - (fraction * step)[:, None] * grads[k] for k, p in theta.items()}
+        errors.append(max((theta[k] - exact[k]).abs().max().item() for k in theta))
+    assert errors[1] < 2e-3
+    assert 5 < errors[0] / errors[1] < 20  # first order in h: the flow's limit is the exact Φ

@@ -37,10 +37,9 @@ def test_projected_measures_match_the_runs_manifold_metrics():
     docs = collect(configs, None, "cpu")
     for c, d in zip(configs, docs):
         row = measures_at_end(c, d, OPTIMIZERS, projected=True)
-        # the flow stops when every run of its batch is below tolerance (or after max_steps): one
-        # run alone stops at a slightly different point than the pair did inside the engine
-        assert row["sgd"] == pytest.approx(d["final"]["trace_H_proj"], rel=1e-4)
-        assert row["adam"] == pytest.approx(d["final"]["trace_sqrt_diag_H_proj"], rel=1e-4)
+        # Φ is solved per run (diagonal network: exact), so one run alone lands where it did in its batch
+        assert row["sgd"] == pytest.approx(d["final"]["trace_H_proj"], rel=1e-9)
+        assert row["adam"] == pytest.approx(d["final"]["trace_sqrt_diag_H_proj"], rel=1e-9)
         assert row["sgd"] != pytest.approx(d["final"]["trace_H"], rel=1e-3)  # the projection did move θ
 
 

@@ -71,6 +71,26 @@ def oracle_interpolators(task: DiagNetTask, seed: int) -> Tuple[torch.Tensor, to
             torch.from_numpy(min_lhalf_interpolator(z_np, y_np)))
 
 
+MAX_EXPONENT_STEP = 4.0  # the most one Newton step of Φ may change any 4s_j (u_j² by e^±4)
+
+
+def _backtracked(objective, x: torch.Tensor, direction: torch.Tensor, slope: torch.Tensor,
+                 first: torch.Tensor, active: torch.Tensor, halvings: int = 60) -> torch.Tensor:
+    """Per-run Armijo step t ∈ {t₀, t₀/2, t₀/4, …}: objective(x + t·d) ≤ objective(x) + 10⁻⁴·t·slope,
+    slope = ∇objective·d < 0; 0 for inactive runs or when no halving succeeds."""
+    base = objective(x)
+    t = torch.where(active, first, torch.zeros_like(first))
+    accepted = ~active
+    for _ in range(halvings):
+        trial = objective(x + t.unsqueeze(1) * direction)
+        ok = torch.isfinite(trial) & (trial <= base + 1e-4 * t * slope)
+        accepted = accepted | ok
+        if bool(accepted.all()):
+            break
+        t = torch.where(accepted, t, t / 2)
+    return torch.where(accepted & active, t, torch.zeros_like(t))
+
+
 def weights(params: Params) -> torch.Tensor:
     """w = u⊙u − v⊙v."""
     return params["u"] * params["u"] - params["v"] * params["v"]
@@ -127,6 +147,58 @@ class DiagNetProblem(LabelNoiseRegression):
     def grads_from(self, params: Params, r: torch.Tensor) -> Params:
         c = self.correlate(r)
         return {"u": 2 * c * params["u"], "v": -2 * c * params["v"]}
+
+    def gram(self, q: torch.Tensor) -> torch.Tensor:
+        """Z diag(q) Zᵀ per run: (R, n, n) for weights q (R, d)."""
+        if self.shared_inputs:
+            return torch.einsum("nd,rd,md->rnm", self.Z, q, self.Z)
+        return torch.einsum("rnd,rd,rmd->rnm", self.Z, q, self.Z)
+
+    # ---------------------------------------------------------------- projection Φ
+    def gradient_flow_limit(self, params: Params, tolerance: float = 1e-13, max_iterations: int = 200) -> Params:
+        """Φ(θ): where the clean gradient flow from θ = (u₀, v₀) ends, found exactly.
+
+        Along the flow u' = −2c⊙u, v' = 2c⊙v with c = Zᵀr/n, so u = u₀e^{−2s}, v = v₀e^{2s} with
+        s = Zᵀλ in the row space of Z, and the end point interpolates: Z w(λ) = y. That is the
+        stationarity of the convex dual G(λ) = ¼ Σ_j (u₀_j² e^{−4s_j} + v₀_j² e^{4s_j}) + λᵀy
+        (∇G = y − Zw, ∇²G = 4 Z diag(u² + v²) Zᵀ), solved by Newton's method with a backtracking
+        line search on ‖y − Zw‖² until max |Zw − y| ≤ tolerance·(1 + max |y|) (or a run's line
+        search finds no decrease: round-off). u⊙v is conserved, as on the flow."""
+        a, b = params["u"] ** 2, params["v"] ** 2
+        y = self.y.expand(a.shape[0], -1)
+        limit = tolerance * (1 + y.abs().amax(1))
+
+        def exponent(lam):
+            return 4 * self.correlate(lam)
+
+        def residual(lam):
+            s4 = exponent(lam)
+            return y - self.predict(a * torch.exp(-s4) - b * torch.exp(s4))
+
+        def merit(lam):
+            r = residual(lam)
+            return (r * r).sum(1)
+
+        lam = torch.zeros_like(y)
+        active = torch.ones(y.shape[0], dtype=torch.bool, device=y.device)
+        for _ in range(max_iterations):
+            r = residual(lam)
+            active = active & (r.abs().amax(1) > limit)
+            if not bool(active.any()):
+                break
+            s4 = exponent(lam)
+            hess = 4 * self.gram(a * torch.exp(-s4) + b * torch.exp(s4))
+            jitter = 1e-15 * hess.diagonal(dim1=1, dim2=2).sum(1).clamp_min(1e-300)
+            eye = torch.eye(hess.shape[1], dtype=hess.dtype, device=hess.device)
+            direction = torch.linalg.solve(hess + jitter[:, None, None] * eye, -r.unsqueeze(2)).squeeze(2)
+            # a full step may scale some u_j² by e^{±hundreds}: start from one that moves every
+            # exponent 4s_j by at most MAX_EXPONENT_STEP, then backtrack
+            first = (MAX_EXPONENT_STEP / exponent(direction).abs().amax(1)).clamp(max=1.0)
+            step = _backtracked(merit, lam, direction, -2 * (r * r).sum(1), first, active)
+            active = active & (step > 0)
+            lam = lam + step.unsqueeze(1) * direction
+        s2 = exponent(lam) / 2
+        return {"u": params["u"] * torch.exp(-s2), "v": params["v"] * torch.exp(s2)}
 
     # ---------------------------------------------------------------- curvature
     def hessian_diagonal(self, params: Params) -> Params:
