@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--device", choices=DEVICES, default="auto")
     rep.add_argument("--store", help="result store folder to reuse and extend (default: the app's store)")
     rep.add_argument("--no-store", action="store_true", help="compute every cell, store nothing")
+    rep.add_argument("--workers", type=int, default=None,
+                     help="processes that run chunks of cells at once (default: the CPU cores on the CPU, 1 on a GPU)")
     return parser
 
 
@@ -150,6 +152,11 @@ def command_run(args) -> int:
     return 0 if record.status in ("finished", "diverged") else 130
 
 
+def _cores() -> int:
+    """CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def command_reproduce(args) -> int:
     import json
 
@@ -160,8 +167,11 @@ def command_reproduce(args) -> int:
 
     if args.seeds < 1:
         raise ConfigError(f"--seeds must be at least 1 (got {args.seeds})")
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
     experiment = EXPERIMENTS[args.name]
-    resolve_device(args.device)
+    device = resolve_device(args.device)
+    workers = args.workers or (_cores() if device.type == "cpu" else 1)
     configs = experiment.build(args.scale, args.seeds)
     os.makedirs(os.path.join(args.out, "cells"), exist_ok=True)
     store = None if args.no_store else ResultStore(args.store)
@@ -176,10 +186,10 @@ def command_reproduce(args) -> int:
               f"n={doc['config']['task'].get('samples')} seed={doc['config']['seed']} "
               f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
 
-    docs = collect(configs, store, args.device, on_cell)
+    docs = collect(configs, store, args.device, on_cell, workers=workers)
     summary = experiment.summarize(configs, docs)
     summary.update(experiment=experiment.name, claim=experiment.claim, scale=args.scale, seeds=args.seeds,
-                   cells=len(configs), computed=done[1], wall_seconds=round(time.perf_counter() - start, 1),
+                   cells=len(configs), computed=done[1], workers=workers, wall_seconds=round(time.perf_counter() - start, 1),
                    command="python -m agmcore " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] else "")
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1, default=str)

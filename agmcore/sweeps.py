@@ -2,10 +2,15 @@
 
 Cells already in the store are read back; the missing ones run in chunks of cells that share
 a tensor program (engine.group_key: same data shape and optimizer structure), each chunk
-batched, stored under each cell's own key and yielded as soon as it finishes.
+batched, stored under each cell's own key and yielded as soon as it finishes. With `workers`
+> 1 the chunks run in that many processes at once (one torch thread each): a classroom chunk
+is a few small tensors per step, bound by the Python loop, so processes, not threads, use the
+cores.
 """
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .config import RunConfig
@@ -15,7 +20,7 @@ from .store import ResultStore
 
 
 def run_sweep(configs: Sequence[RunConfig], store: Optional[ResultStore] = None, device: str = "auto",
-              cancel=None) -> Iterator[Tuple[int, Dict, bool]]:
+              cancel=None, workers: int = 1) -> Iterator[Tuple[int, Dict, bool]]:
     """Yields (index into configs, result document, computed now?) for every cell, stored ones first."""
     missing: Dict[tuple, List[int]] = {}
     for i, config in enumerate(configs):
@@ -24,20 +29,44 @@ def run_sweep(configs: Sequence[RunConfig], store: Optional[ResultStore] = None,
             yield i, doc, False
         else:
             missing.setdefault(group_key(config), []).append(i)
-    for indices in missing.values():
-        records = run_all([configs[i] for i in indices], device=device, cancel=cancel)
-        for i, record in zip(indices, records):
-            doc = to_document(record)
-            if store is not None and record.status in ("finished", "diverged"):
+    for indices, docs in _computed(configs, list(missing.values()), device, cancel, workers):
+        for i, doc in zip(indices, docs):
+            if store is not None and doc["status"] in ("finished", "diverged"):
                 store.put_run(doc)
             yield i, doc, True
 
 
+def _computed(configs, groups: List[List[int]], device: str, cancel, workers: int):
+    """(indices, documents) per chunk as it finishes: in this process, or over `workers` processes
+    (not with a cancel event, which only this process can see)."""
+    if workers <= 1 or len(groups) <= 1 or cancel is not None:
+        for indices in groups:
+            yield indices, [to_document(r) for r in run_all([configs[i] for i in indices], device=device, cancel=cancel)]
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_one_thread) as pool:
+        futures = {pool.submit(_run_chunk, [configs[i].to_dict() for i in indices], device): indices
+                   for indices in groups}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _one_thread():
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run_chunk(config_dicts: List[Dict], device: str) -> List[Dict]:
+    """In a worker process: one chunk, to documents."""
+    return [to_document(r) for r in run_all([RunConfig.from_dict(d) for d in config_dicts], device=device)]
+
+
 def collect(configs: Sequence[RunConfig], store: Optional[ResultStore] = None, device: str = "auto",
-            on_cell: Optional[Callable[[int, Dict, bool], None]] = None) -> List[Dict]:
+            on_cell: Optional[Callable[[int, Dict, bool], None]] = None, workers: int = 1) -> List[Dict]:
     """All cells' documents, in the order of `configs`."""
     docs: List[Optional[Dict]] = [None] * len(configs)
-    for i, doc, fresh in run_sweep(configs, store, device):
+    for i, doc, fresh in run_sweep(configs, store, device, workers=workers):
         docs[i] = doc
         if on_cell is not None:
             on_cell(i, doc, fresh)

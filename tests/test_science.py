@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def _run(name, seeds=3):
     experiment = experiments.EXPERIMENTS[name]
     configs = experiment.build("classroom", seeds)
-    docs = collect(configs, None, "cpu")
+    docs = collect(configs, None, "cpu", workers=2)  # the same documents as one process, sooner
     return experiment.summarize(configs, docs)
 
 
