@@ -10,7 +10,9 @@ cores.
 from __future__ import annotations
 
 import multiprocessing
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .config import RunConfig
@@ -43,12 +45,18 @@ def _computed(configs, groups: List[List[int]], device: str, cancel, workers: in
         for indices in groups:
             yield indices, [to_document(r) for r in run_all([configs[i] for i in indices], device=device, cancel=cancel)]
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_one_thread) as pool:
-        futures = {pool.submit(_run_chunk, [configs[i].to_dict() for i in indices], device): indices
-                   for indices in groups}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    pending = {id(indices): indices for indices in groups}
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(groups)),
+                                 mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread) as pool:
+            futures = {pool.submit(_run_chunk, [configs[i].to_dict() for i in indices], device): indices
+                       for indices in groups}
+            for future in as_completed(futures):
+                docs = future.result()
+                yield pending.pop(id(futures[future])), docs
+    except BrokenProcessPool as error:  # a worker could not start (e.g. a main module it cannot re-import) or died
+        warnings.warn(f"worker processes failed ({error}); running the remaining {len(pending)} chunks here")
+        yield from _computed(configs, list(pending.values()), device, cancel, 1)
 
 
 def _one_thread():

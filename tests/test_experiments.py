@@ -113,3 +113,31 @@ def test_matrix_factorization_and_race_summaries_on_tiny_cells(monkeypatch):
 def _mf_cells():
     configs = experiments.matrix_factorization_cells("classroom", 1)
     return configs, collect(configs, None, "cpu")
+
+
+def test_sweep_falls_back_to_this_process_when_workers_fail(monkeypatch):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from agmcore import sweeps
+
+    class BrokenPool:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, *args):
+            future = Future()
+            future.set_exception(BrokenProcessPool("could not start"))
+            return future
+
+    monkeypatch.setattr(sweeps, "ProcessPoolExecutor", BrokenPool)
+    cells = [_cell(10), _cell(15, name="sgd")]
+    with pytest.warns(UserWarning, match="running the remaining 2 chunks here"):
+        docs = collect(cells, None, "cpu", workers=2)
+    assert [d["key"] for d in docs] == [c.key for c in cells] and all(d["status"] == "finished" for d in docs)
