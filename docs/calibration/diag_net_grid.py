@@ -31,6 +31,7 @@ def main():
     parser.add_argument("--samples", default="12,20", help="n values, comma-separated")
     parser.add_argument("--steps", type=int, default=ADAME["classroom"]["steps"])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="processes (sweeps.collect)")
     parser.add_argument("--optimizer", choices=("adame", "sgd"), default="adame")
     parser.add_argument("--lrs", default=",".join(map(str, LRS)), help="η values, comma-separated")
     parser.add_argument("--pairs", default=None, help="AdamE λ:η pairs (default: every λ with every η)")
@@ -53,7 +54,7 @@ def main():
                        steps=args.steps, log_every=args.steps // 20, seed=seed, tail_average=TAIL_AVERAGE)
              for n in _floats(args.samples) for lam, lr in pairs for seed in range(args.seeds)]
     start = time.perf_counter()
-    docs = collect(cells, None, "auto")
+    docs = collect(cells, None, "auto", workers=args.workers)
     print(f"{len(cells)} cells, {args.steps} steps, {time.perf_counter() - start:.1f} s")
     table = {}
     for c, d in zip(cells, docs):
