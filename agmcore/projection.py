@@ -2,8 +2,8 @@
 
 Measures taken at Φ(θ) separate the implicit bias from the label-noise fluctuation around Γ
 (science.md §5). A task may know Φ in closed form up to a root find (the diagonal network:
-`DiagNetProblem.gradient_flow_limit`, exact to round-off); otherwise Φ is approximated by a
-short discretised flow
+`DiagNetProblem.gradient_flow_limit`, exact to round-off); otherwise (the default of
+`LabelNoiseRegression.gradient_flow_limit`) Φ is approximated by a short discretised flow
 
     Φ(θ) ≈ θ_K,   θ_{k+1} = θ_k − h ∇L(θ_k),   h = 1 / tr H(θ_0)
 
@@ -20,9 +20,9 @@ from .hyper import column
 
 
 def project_to_manifold(problem, params: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Φ(θ) for R runs at once: the task's exact flow limit when it has one, else the discrete flow."""
-    exact = getattr(problem, "gradient_flow_limit", None)
-    return exact(params) if exact is not None else gradient_flow_projection(problem, params)
+    """Φ(θ) for R runs at once: the problem's own flow limit (exact where the task knows it, else
+    `gradient_flow_projection`; tasks/regression.py)."""
+    return problem.gradient_flow_limit(params)
 
 
 def gradient_flow_projection(problem, params: Dict[str, torch.Tensor], max_steps: int = 2000,

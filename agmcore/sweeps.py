@@ -15,6 +15,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+import torch
+
 from .config import RunConfig
 from .engine import group_key, run_all
 from .results import to_document
@@ -60,8 +62,6 @@ def _computed(configs, groups: List[List[int]], device: str, cancel, workers: in
 
 
 def _one_thread():
-    import torch
-
     torch.set_num_threads(1)
 
 

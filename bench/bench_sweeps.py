@@ -16,9 +16,7 @@ import argparse
 import dataclasses
 import json
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -28,15 +26,7 @@ from agmcore.engine import problem_for, run_all  # noqa: E402
 from agmcore.experiments import matrix_factorization_cells, sharpness_race_cells  # noqa: E402
 from agmcore.projection import gradient_flow_projection  # noqa: E402
 from agmcore.sweeps import collect  # noqa: E402
-
-
-def _median_seconds(fn, repeats):
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+from timing import median_seconds  # noqa: E402  (bench/timing.py, beside this script)
 
 
 def bench_projection(steps, repeats):
@@ -47,8 +37,8 @@ def bench_projection(steps, repeats):
     problem = problem_for(cells[0].task, seeds, [c.task.label_noise for c in cells], torch.float64,
                           torch.device("cpu"))
     params = {k: torch.tensor([r.arrays["params"][k] for r in records], dtype=torch.float64) for k in ("u", "v")}
-    discrete_s, discrete = _median_seconds(lambda: gradient_flow_projection(problem, params), repeats)
-    exact_s, exact = _median_seconds(lambda: problem.gradient_flow_limit(params), repeats)
+    discrete_s, discrete = median_seconds(lambda: gradient_flow_projection(problem, params), repeats)
+    exact_s, exact = median_seconds(lambda: problem.gradient_flow_limit(params), repeats)
     gap = max((exact[k] - discrete[k]).abs().max().item() for k in params)
     trace_gap = ((problem.hessian_trace(discrete) / problem.hessian_trace(exact)) - 1).abs().max().item()
     print(f"Φ at {len(cells)} sharpness-race end points after {steps} steps (d = 100, n = 12), median of {repeats}")
@@ -61,8 +51,8 @@ def bench_projection(steps, repeats):
 def bench_sweep(steps, repeats):
     cells = [dataclasses.replace(c, steps=steps, log_every=max(1, steps // 40))
              for c in matrix_factorization_cells("classroom", 3)]
-    one_s, one = _median_seconds(lambda: collect(cells, None, "cpu", workers=1), repeats)
-    two_s, two = _median_seconds(lambda: collect(cells, None, "cpu", workers=2), repeats)
+    one_s, one = median_seconds(lambda: collect(cells, None, "cpu", workers=1), repeats)
+    two_s, two = median_seconds(lambda: collect(cells, None, "cpu", workers=2), repeats)
     same = [json.dumps(a, sort_keys=True) for a in one] == [json.dumps(b, sort_keys=True) for b in two]
     print(f"matrix-factorization sweep, {len(cells)} cells × {steps} steps, median of {repeats}")
     print(f"  1 process {one_s:7.1f} s   2 worker processes {two_s:7.1f} s   ratio {one_s / two_s:5.2f}   "

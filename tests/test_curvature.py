@@ -32,12 +32,17 @@ def _dense(problem, params):
     return loss, x, torch.func.hessian(loss)(x)
 
 
-def _diag_net_points():
-    task = DiagNetTask(dim=12, samples=6, sparsity=2, input_law="gaussian")
-    problem = DiagNetProblem(task, [0, 0], [0.5, 0.5], torch.float64, CPU)
-    init = problem.init_params()
+def _perturbed_diag_net(law, seeds, scale):
+    """A small diagonal net and its initialisation moved by scale·N(0, I) (off the manifold)."""
+    task = DiagNetTask(dim=12, samples=6, sparsity=2, input_law=law)
+    problem = DiagNetProblem(task, seeds, [0.5] * len(seeds), torch.float64, CPU)
     g = torch.Generator().manual_seed(5)
-    far = {k: v + 0.7 * torch.randn(v.shape, generator=g) for k, v in init.items()}  # off the manifold
+    return problem, {k: v + scale * torch.randn(v.shape, generator=g) for k, v in problem.init_params().items()}
+
+
+def _diag_net_points():
+    problem, far = _perturbed_diag_net("gaussian", [0, 0], 0.7)
+    init = problem.init_params()
     near = gradient_flow_projection(problem, far, max_steps=20000, tolerance=1e-20)  # on it
     return problem, {"init": init, "off": far, "on": near}
 
@@ -122,17 +127,9 @@ def test_trace_of_power_clamps_negative_entries():
 
 
 
-def _perturbed_diag_net(law, seeds):
-    task = DiagNetTask(dim=12, samples=6, sparsity=2, input_law=law)
-    problem = DiagNetProblem(task, seeds, [0.5] * len(seeds), torch.float64, CPU)
-    g = torch.Generator().manual_seed(5)
-    return problem, {k: v + 0.4 * torch.randn(v.shape, generator=g, dtype=torch.float64)
-                     for k, v in problem.init_params().items()}
-
-
 @pytest.mark.parametrize("law,seeds", [("gaussian", [0, 1]), ("rademacher", [3, 3])])
 def test_diag_net_exact_projection_interpolates_and_keeps_the_flow_invariant(law, seeds):
-    problem, far = _perturbed_diag_net(law, seeds)
+    problem, far = _perturbed_diag_net(law, seeds, 0.4)
     exact = project_to_manifold(problem, far)
     assert (problem.clean_loss_and_grads(exact)[0] < 1e-24).all()
     torch.testing.assert_close(exact["u"] * exact["v"], far["u"] * far["v"], rtol=0, atol=1e-14)
@@ -141,7 +138,7 @@ def test_diag_net_exact_projection_interpolates_and_keeps_the_flow_invariant(law
 
 def test_diag_net_exact_projection_is_the_gradient_flow_limit():
     """The discrete flow θ − h∇L approaches the exact Φ as h shrinks, with error ∝ h."""
-    problem, far = _perturbed_diag_net("gaussian", [0, 1])
+    problem, far = _perturbed_diag_net("gaussian", [0, 1], 0.4)
     exact = project_to_manifold(problem, far)
     step = 1 / problem.hessian_trace(far)
     errors = []

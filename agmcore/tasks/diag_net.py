@@ -74,11 +74,10 @@ def oracle_interpolators(task: DiagNetTask, seed: int) -> Tuple[torch.Tensor, to
 MAX_EXPONENT_STEP = 4.0  # the most one Newton step of Φ may change any 4s_j (u_j² by e^±4)
 
 
-def _backtracked(objective, x: torch.Tensor, direction: torch.Tensor, slope: torch.Tensor,
+def _backtracked(objective, x: torch.Tensor, direction: torch.Tensor, base: torch.Tensor, slope: torch.Tensor,
                  first: torch.Tensor, active: torch.Tensor, halvings: int = 60) -> torch.Tensor:
-    """Per-run Armijo step t ∈ {t₀, t₀/2, t₀/4, …}: objective(x + t·d) ≤ objective(x) + 10⁻⁴·t·slope,
-    slope = ∇objective·d < 0; 0 for inactive runs or when no halving succeeds."""
-    base = objective(x)
+    """Per-run Armijo step t ∈ {t₀, t₀/2, t₀/4, …}: objective(x + t·d) ≤ base + 10⁻⁴·t·slope, with
+    base = objective(x) and slope = ∇objective·d < 0; 0 for inactive runs or when no halving succeeds."""
     t = torch.where(active, first, torch.zeros_like(first))
     accepted = ~active
     for _ in range(halvings):
@@ -171,30 +170,33 @@ class DiagNetProblem(LabelNoiseRegression):
         def exponent(lam):
             return 4 * self.correlate(lam)
 
-        def residual(lam):
+        def squares(lam):
+            """(u², v²) at the flow point of λ."""
             s4 = exponent(lam)
-            return y - self.predict(a * torch.exp(-s4) - b * torch.exp(s4))
+            return a * torch.exp(-s4), b * torch.exp(s4)
 
         def merit(lam):
-            r = residual(lam)
+            u2, v2 = squares(lam)
+            r = y - self.predict(u2 - v2)
             return (r * r).sum(1)
 
         lam = torch.zeros_like(y)
         active = torch.ones(y.shape[0], dtype=torch.bool, device=y.device)
         for _ in range(max_iterations):
-            r = residual(lam)
+            u2, v2 = squares(lam)
+            r = y - self.predict(u2 - v2)
             active = active & (r.abs().amax(1) > limit)
             if not bool(active.any()):
                 break
-            s4 = exponent(lam)
-            hess = 4 * self.gram(a * torch.exp(-s4) + b * torch.exp(s4))
+            hess = 4 * self.gram(u2 + v2)
             jitter = 1e-15 * hess.diagonal(dim1=1, dim2=2).sum(1).clamp_min(1e-300)
             eye = torch.eye(hess.shape[1], dtype=hess.dtype, device=hess.device)
             direction = torch.linalg.solve(hess + jitter[:, None, None] * eye, -r.unsqueeze(2)).squeeze(2)
             # a full step may scale some u_j² by e^{±hundreds}: start from one that moves every
             # exponent 4s_j by at most MAX_EXPONENT_STEP, then backtrack
             first = (MAX_EXPONENT_STEP / exponent(direction).abs().amax(1)).clamp(max=1.0)
-            step = _backtracked(merit, lam, direction, -2 * (r * r).sum(1), first, active)
+            now = (r * r).sum(1)
+            step = _backtracked(merit, lam, direction, now, -2 * now, first, active)
             active = active & (step > 0)
             lam = lam + step.unsqueeze(1) * direction
         s2 = exponent(lam) / 2

@@ -11,6 +11,8 @@ from typing import Dict
 
 import torch
 
+from ..projection import gradient_flow_projection
+
 Params = Dict[str, torch.Tensor]
 
 
@@ -30,6 +32,11 @@ class LabelNoiseRegression:
         noisy = clean - self.delta * zeta
         scaled = noisy / self.task.samples if batch is None else noisy * batch
         return self.grads_from(params, scaled), 0.5 * (clean * clean).mean(1)
+
+    def gradient_flow_limit(self, params: Params) -> Params:
+        """Φ(θ), where the clean gradient flow from θ ends: the discretised flow (projection.py);
+        a task that knows Φ exactly overrides this."""
+        return gradient_flow_projection(self, params)
 
     def clean_loss_and_grads(self, params: Params):
         """Clean loss (R,) and its gradient (used by the projection onto the manifold)."""
