@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("reproduce", help="run one of the paper's experiments and write its data and figure")
     rep.add_argument("name", choices=sorted(EXPERIMENTS))
     rep.add_argument("--scale", choices=SCALES, default="classroom")
-    rep.add_argument("--seeds", type=int, default=3)
+    rep.add_argument("--seeds", type=int, default=None,
+                     help="seeds 0…N−1 (default: the experiment's own, " + ", ".join(
+                         f"{name} {e.seeds}" for name, e in sorted(EXPERIMENTS.items())) + ")")
     rep.add_argument("--out", required=True, help="output folder (created)")
     rep.add_argument("--device", choices=DEVICES, default="auto")
     rep.add_argument("--store", help="result store folder to reuse and extend (default: the app's store)")
@@ -165,11 +167,12 @@ def command_reproduce(args) -> int:
     from .store import ResultStore
     from .sweeps import collect
 
-    if args.seeds < 1:
+    if args.seeds is not None and args.seeds < 1:
         raise ConfigError(f"--seeds must be at least 1 (got {args.seeds})")
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
     experiment = EXPERIMENTS[args.name]
+    args.seeds = args.seeds or experiment.seeds
     device = resolve_device(args.device)
     workers = args.workers or (_cores() if device.type == "cpu" else 1)
     configs = experiment.build(args.scale, args.seeds)

@@ -7,7 +7,7 @@ from typing import Any, Dict
 PRESETS: Dict[str, Dict[str, Any]] = {
     "Adam vs SGD on sparse regression": {
         "pg_task": "diag-net", "pg_opts": ["adam", "sgd"], "pg_dim": 100, "pg_samples": 12, "pg_sparsity": 3,
-        "pg_noise": 0.5, "pg_steps": 60_000, "pg_adam_lr": 0.03, "pg_adam_beta2": 0.991, "pg_sgd_lr": 0.1,
+        "pg_noise": 0.5, "pg_steps": 60_000, "pg_adam_lr": 0.1, "pg_adam_beta2": 0.9, "pg_sgd_lr": 0.1,
         "pg_bc": False, "pg_seed": 2,
     },
     "Matrix factorization: Adam vs SGD": {
@@ -25,9 +25,10 @@ PRESETS: Dict[str, Dict[str, Any]] = {
 # Measured in the classroom sweeps (python -m agmcore reproduce ..., docs/); shown under each button.
 CAPTIONS: Dict[str, str] = {
     "Adam vs SGD on sparse regression": (
-        "d = 100, n = 12, κ = 3, 6·10⁴ steps. Final test loss over seeds 0, 1, 2: Adam (η 0.03, β2 0.991) "
-        "0.012, 0.010, 0.019; SGD (η 0.1) 0.003, 0.014, 0.315 — SGD ends where the min-ℓ1 interpolator is "
-        "(test loss 0, 0.014, 0.50), which misses w* on seed 2. Opens seed 2 (docs/sample-complexity.md)."),
+        "d = 100, n = 12, κ = 3, 6·10⁴ steps. Test loss at the mean iterate of the last quarter over seeds 0–9: "
+        "Adam (η 0.1, β2 0.9) below 0.1 on 7 of 10 (0.006 on seed 2), SGD (η 0.1) on 4 of 10 (0.297 on seed 2, "
+        "where the min-ℓ1 interpolator it heads for misses w* by 0.50). Adam's last iterate fluctuates at a "
+        "floor ≈ 0.05 around that. Opens seed 2 (docs/sample-complexity.md)."),
     "Matrix factorization: Adam vs SGD": (
         "A rank-2 20×20 matrix from 120 entries, depth 2, 2·10⁴ steps. Held-out error over seeds 0, 1, 2: "
         "Adam (η 0.01, β2 0.999) 0.115, 0.009, 0.034; SGD (η 0.3) 0.280, 0.102, 0.189. Here Adam recovers the "

@@ -21,10 +21,19 @@ def summary_of(experiment_name: str, keys: tuple) -> dict:
 
 
 st.title("Experiments")
+MAX_SEEDS = 12
+
+
+def _seeds_to_default():
+    """A newly chosen experiment starts at its own default number of seeds."""
+    st.session_state["ex_seeds"] = EXPERIMENTS[st.session_state["ex_name"]].seeds
+
+
 name = st.selectbox("Experiment", list(EXPERIMENTS), format_func=lambda n: EXPERIMENTS[n].title, key="ex_name",
-                    bind="query-params")
-seeds = st.slider("Seeds", 1, 5, value=3, key="ex_seeds", bind="query-params")
+                    bind="query-params", on_change=_seeds_to_default)
 experiment = EXPERIMENTS[name]
+seeds = st.slider("Seeds", 1, MAX_SEEDS, value=experiment.seeds, key="ex_seeds", bind="query-params",
+                  help=f"seeds 0…N−1; this experiment's default is {experiment.seeds}")
 st.markdown(f"**Claim.** {experiment.claim}. Classroom scale; the command "
             f"`python -m agmcore reproduce {name} --seeds {seeds} --out DIR` computes the same cells.")
 

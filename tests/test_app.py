@@ -149,9 +149,13 @@ def test_experiments_page_offers_to_run_missing_cells():
     assert "cells are stored" in at.info[0].value
     from agmcore import experiments
 
-    cells = len(experiments.EXPERIMENTS["sample-complexity"].build("classroom", 3))
-    assert cells == 30
+    default = experiments.EXPERIMENTS["sample-complexity"].seeds
+    assert at.slider(key="ex_seeds").value == default == 10
+    cells = len(experiments.EXPERIMENTS["sample-complexity"].build("classroom", default))
+    assert cells == 100
     assert at.button(key="ex_run").label.startswith(f"▶ Run the {cells} missing cells")
+    at.selectbox(key="ex_name").set_value("sharpness-race").run()  # another experiment: its own default
+    assert at.slider(key="ex_seeds").value == experiments.EXPERIMENTS["sharpness-race"].seeds == 3
 
 
 def test_experiments_page_shows_a_stored_sweep(monkeypatch):

@@ -1,10 +1,12 @@
 """Sweeps reuse stored cells; `reproduce` writes cells, a summary and a figure."""
+import dataclasses
 import json
 import os
 
 import pytest
 
 from agmcore import cli, experiments
+from agmcore.experiments import sample_complexity as sc
 from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
 from agmcore.store import ResultStore
 from agmcore.sweeps import collect
@@ -33,6 +35,24 @@ def test_tail_mean():
     assert experiments.tail_mean([5, None, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.2) == pytest.approx(9.5)
 
 
+def test_recovery_readings_over_seeds():
+    """Three seeds; RECOVERED = 0.1: seed 0 recovers from n = 10, seed 1 from 20 (it fails again
+    at 15 after passing at 10), seed 2 never."""
+    per_n = {20: [0.01, 0.02, 0.5], 10: [0.05, 0.01, 0.9], 15: [0.02, 0.3, 0.7], 5: [0.6, 0.5, 0.4]}
+    assert sc.per_seed_recovery_n(per_n) == [10, 20, None]
+    assert sc.recovery_n(per_n) is None
+    assert sc.recovery_n({n: v[:2] for n, v in per_n.items()}) == 20
+    assert sc.median_drop_n(per_n) == 20  # medians 0.5, 0.05, 0.3, 0.02 at n = 5, 10, 15, 20
+    assert sc.recovery_rate(per_n) == {5: 0.0, 10: pytest.approx(2 / 3), 15: pytest.approx(1 / 3),
+                                       20: pytest.approx(2 / 3)}
+
+
+def test_final_test_loss_prefers_the_mean_iterate():
+    history = {"test_loss": [9.0] * 10 + [0.5] * 10}
+    assert sc.final_test_loss({"final": {"test_loss_avg": 0.01}, "history": history}) == 0.01
+    assert sc.final_test_loss({"final": {}, "history": history}) == 0.5
+
+
 def test_reproduce_cli_writes_cells_summary_and_figure(tmp_path, monkeypatch):
     monkeypatch.setitem(experiments.SAMPLE_COMPLEXITY, "classroom",
                         dict(dim=40, sparsity=2, samples=(8, 16), steps=400, log_every=100))
@@ -44,7 +64,7 @@ def test_reproduce_cli_writes_cells_summary_and_figure(tmp_path, monkeypatch):
     assert summary["cells"] == 8 and summary["computed"] == 8 and isinstance(summary["claim_holds"], bool)
     assert len(os.listdir(out / "cells")) == 8
     assert any(f.startswith("sample-complexity.") for f in os.listdir(out))
-    assert set(summary["recovery_n"]) == {"adam η=0.03 β2=0.991", "sgd η=0.1"}
+    assert set(summary["recovery_n"]) == {"adam η=0.1 β2=0.9", "sgd η=0.1"}
     assert set(summary["oracle_recovery_n"]) == set(experiments.sample_complexity.ORACLES)
     for per_n in summary["oracle_test_loss"].values():
         assert set(per_n) == {"8", "16"} and all(len(v) == 2 and min(v) >= 0 for v in per_n.values())
@@ -53,9 +73,12 @@ def test_reproduce_cli_writes_cells_summary_and_figure(tmp_path, monkeypatch):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["computed"] == 4 and summary["workers"] == 2  # only the new seed's cells, in two processes
     assert len(os.listdir(out / "cells")) == 12
-    code = cli.main(["reproduce", "sample-complexity", "--seeds", "3", "--out", str(out), "--device", "cpu",
-                     "--store", str(tmp_path / "store")])
-    assert json.loads((out / "summary.json").read_text())["computed"] == 0  # the parallel cells were stored
+    monkeypatch.setitem(experiments.EXPERIMENTS, "sample-complexity",
+                        dataclasses.replace(experiments.EXPERIMENTS["sample-complexity"], seeds=3))
+    code = cli.main(["reproduce", "sample-complexity", "--out", str(out), "--device", "cpu",
+                     "--store", str(tmp_path / "store")])  # no --seeds: the experiment's own default
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seeds"] == 3 and summary["computed"] == 0  # the parallel cells were stored
 
 
 def test_reproduce_bad_input(capsys):
@@ -80,8 +103,12 @@ def test_adame_lambda_summary_on_tiny_cells(monkeypatch):
     assert len(configs) == len(experiments.ADAME_LAMBDAS) * 2
     summary = experiments.adame_lambda_summary(configs, collect(configs, None, "cpu"))
     assert set(summary["recovery_n_by_lambda"]) == {str(lam) for lam in experiments.ADAME_LAMBDAS}
-    assert isinstance(summary["claim_holds"], bool)
-    norms = summary["quasi_norm"]["adame η=0.01 β2=0.991 λ=0.5"]
+    assert set(summary["median_drop_n_by_lambda"]) == set(summary["recovery_n_by_lambda"])
+    assert set(summary["claim_parts"]) == {f"λ={lam} drops at a smaller n than λ=0.001" for lam in (0.25, 0.5, 0.75, 0.9)}
+    assert summary["claim_holds"] == all(summary["claim_parts"].values())
+    assert {c.optimizer.beta2 for c in configs if c.optimizer.lam == 0.5} == {0.9}  # the 2-scheme, rounded
+    assert {c.optimizer.beta2 for c in configs if c.optimizer.lam == 0.9} == {0.991}
+    norms = summary["quasi_norm"]["adame η=0.1 β2=0.9 λ=0.5"]
     assert set(norms) == {8, 16} and all(v > 0 for vs in norms.values() for v in vs)
 
 

@@ -1,9 +1,9 @@
-"""Scientific outcomes at classroom scale over three seeds (slow: one to three minutes each).
+"""Scientific outcomes at classroom scale (slow: one to two minutes each).
 
-What the experiments showed on seeds 0–2, asserted so that a change that breaks it fails; docs/
-holds the numbers, the settings that were tried, and the parts of the paper's claims that did
-not hold — including seeds 3–5, where Adam misses cells its own oracle recovers, so the
-sample-complexity and race outcomes below do not hold over six seeds (docs/sample-complexity.md).
+What the experiments showed, asserted so that a change that breaks it fails: sample complexity
+over its default ten seeds, the others over seeds 0–2. docs/ holds the numbers, the settings that
+were tried, and the parts of the paper's claims that did not hold — the race's Adam parts and the
+AdamE ordering do not hold on every seed beyond 0–2 (docs/sharpness-race.md, docs/adame-lambda.md).
 """
 import pytest
 
@@ -14,26 +14,32 @@ from agmcore.sweeps import collect
 pytestmark = pytest.mark.slow
 
 
-def _run(name, seeds=3):
+def _run(name, seeds=None):
     experiment = experiments.EXPERIMENTS[name]
-    configs = experiment.build("classroom", seeds)
+    configs = experiment.build("classroom", seeds or experiment.seeds)
     docs = collect(configs, None, "cpu", workers=2)  # the same documents as one process, sooner
     return experiment.summarize(configs, docs)
 
 
-def test_sample_complexity_adam_recovers_with_fewer_samples_and_sgd_tracks_its_oracle():
+def test_sample_complexity_adam_recovers_with_fewer_samples_on_ten_seeds():
+    """Over seeds 0–9 (the experiment's default): Adam's median drops at a smaller n than SGD's,
+    as many seeds or more recover with Adam at every n, and no seed needs more samples with Adam
+    than with SGD. SGD fails wherever the min-ℓ1 interpolator fails (its bias), and Adam recovers
+    some of those cells (docs/sample-complexity.md)."""
     summary = _run("sample-complexity")
-    adam, sgd = summary["recovery_n"]["adam η=0.03 β2=0.991"], summary["recovery_n"]["sgd η=0.1"]
-    assert adam is not None and sgd is not None and adam < sgd
-    assert summary["claim_holds"]
+    adam, sgd = "adam η=0.1 β2=0.9", "sgd η=0.1"
+    assert summary["claim_parts"] == {"adam_median_drops_at_smaller_n": True, "adam_recovers_as_often_at_every_n": True}
+    assert summary["median_drop_n"][adam] < summary["median_drop_n"][sgd]
+    for a, g in zip(summary["recovery_n_per_seed"][adam], summary["recovery_n_per_seed"][sgd]):
+        assert a is not None and (g is None or a <= g)
     l1_oracle = summary["oracle_test_loss"][next(k for k in ORACLES if "ℓ1" in k)]
-    sgd_loss = summary["test_loss"]["sgd η=0.1"]
-    for n, per_seed in l1_oracle.items():  # SGD has finished: it recovers exactly where min-ℓ1 does
+    rescued = 0
+    for n, per_seed in l1_oracle.items():
         for seed, oracle in enumerate(per_seed):
-            if oracle < 0.01:
-                assert sgd_loss[n]["seeds"][seed] < experiments.RECOVERED
             if oracle > 0.3:
-                assert sgd_loss[n]["seeds"][seed] > experiments.RECOVERED
+                assert summary["test_loss"][sgd][n]["seeds"][seed] > experiments.RECOVERED
+                rescued += summary["test_loss"][adam][n]["seeds"][seed] < experiments.RECOVERED
+    assert rescued >= 3
 
 
 def test_sharpness_race_each_optimizer_lower_on_its_own_measure():
@@ -41,7 +47,7 @@ def test_sharpness_race_each_optimizer_lower_on_its_own_measure():
     tail-averaged iterate): SGD ends with the lower tr(H) and ‖w‖₁ and nearer the min-ℓ1
     interpolator; Adam with the lower tr(Diag(H)^½) and Σ|w|^½ and nearer the min-ℓ^½ one;
     RMSProp lower than SGD on its own measure (docs/sharpness-race.md)."""
-    summary = _run("sharpness-race")
+    summary = _run("sharpness-race", 3)
     assert summary["measured_at"] == "Φ(θ̄)"
     separating = [c for c in summary["checks"] if c["oracles_differ"]]
     assert len(separating) >= 2
@@ -50,10 +56,15 @@ def test_sharpness_race_each_optimizer_lower_on_its_own_measure():
         assert summary["own_measure_checks"][check["seed"]]["rmsprop lower on rmsprop's measure"]
 
 
-def test_adame_small_lambda_needs_more_samples_than_adam():
+def test_adame_lambda_from_a_quarter_up_recovers_with_fewer_samples_than_lambda_near_zero():
+    """Over seeds 0–9 (the default): the medians of λ = 0.25, 0.5 and 0.75 drop at a smaller n than
+    λ = 0.001's (which drops where SGD's does). λ = 0.9 did not (docs/adame-lambda.md)."""
     summary = _run("adame-lambda")
-    rec = summary["recovery_n_by_lambda"]
-    assert rec["0.5"] is not None and rec["0.001"] is not None and rec["0.5"] < rec["0.001"]
+    parts = summary["claim_parts"]
+    for lam in (0.25, 0.5, 0.75):
+        assert parts[f"λ={lam} drops at a smaller n than λ=0.001"]
+    drop = summary["median_drop_n_by_lambda"]
+    assert drop["0.5"] < drop["0.001"]
 
 
 def test_matrix_factorization_own_measures_and_adam_worse_at_depth_three():
@@ -61,7 +72,7 @@ def test_matrix_factorization_own_measures_and_adam_worse_at_depth_three():
     At depth 3 Adam's held-out error ends above SGD's on every seed (the paper's claim); at depth 2
     it ended below (docs/matrix-factorization.md). SGD lower than Adam on tr(H) held at depth 2
     only (at depth 3 Adam ended lower on tr(H) too)."""
-    summary = _run("matrix-factorization")
+    summary = _run("matrix-factorization", 3)
     parts = summary["claim_parts"]
     assert parts["depth 2: agms_lower_on_own_measure"] and parts["depth 3: agms_lower_on_own_measure"]
     assert parts["depth 3: adam_worse"]

@@ -22,6 +22,7 @@ class Experiment:
     build: Callable[[str, int], List[RunConfig]]  # (scale, seeds) -> cells
     summarize: Callable[[List[RunConfig], List[Dict]], Dict]  # numbers and "claim_holds"
     figure: Callable[[List[RunConfig], List[Dict]], go.Figure]
+    seeds: int = 3  # the default number of seeds (CLI and app)
 
 
 def tail_mean(values: Sequence[float], fraction: float = 0.1) -> float:

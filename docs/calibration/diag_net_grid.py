@@ -1,4 +1,4 @@
-"""Step-size grids for AdamE-λ or SGD on the classroom sample-complexity cells (docs/adame-lambda.md,
+"""Step-size grids for AdamE-λ, Adam or SGD on the classroom sample-complexity cells (docs/adame-lambda.md,
 docs/sample-complexity.md).
 
 Prints, per (λ, η) and n, the test loss of seeds 0, 1, … at the last iterate (mean over the last
@@ -8,6 +8,13 @@ the last quarter of the steps.
     PYTHONPATH=. python docs/calibration/diag_net_grid.py --samples 10,12,15,20 --steps 60000
     PYTHONPATH=. python docs/calibration/diag_net_grid.py --samples 10,12,15 --steps 240000 --pairs 0.1:0.03,0.9:0.001
     PYTHONPATH=. python docs/calibration/diag_net_grid.py --optimizer sgd --lrs 0.1,0.2,0.3,0.5 --samples 10,12,15
+    PYTHONPATH=. python docs/calibration/diag_net_grid.py --optimizer adam --lrs 0.03,0.1 --samples 8,10,12,15,20 --seeds 10
+    PYTHONPATH=. python docs/calibration/diag_net_grid.py --pairs 0.5:0.1,0.75:0.03 --seeds 10
+    PYTHONPATH=. python docs/calibration/diag_net_grid.py --beta2 0.991 --pairs 0.9:0.003,0.9:0.001 --seeds 10
+
+By default each η gets β2 = 1 − 10η² (the 2-scheme); --beta2 B fixes it. Also prints, per (λ, η), the smallest n from
+which the median over seeds recovers, the fraction of seeds recovered per n and each seed's own
+recovery n, all at θ̄ (experiments.sample_complexity).
 """
 from __future__ import annotations
 
@@ -15,8 +22,9 @@ import argparse
 import time
 
 from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.experiments.adame_lambda import ADAME, ADAME_BETA2, ADAME_LAMBDAS, TAIL_AVERAGE
+from agmcore.experiments.adame_lambda import ADAME, ADAME_LAMBDAS, TAIL_AVERAGE, two_scheme_beta2
 from agmcore.experiments.common import tail_mean
+from agmcore.experiments.sample_complexity import median_drop_n, per_seed_recovery_n, recovery_rate
 from agmcore.sweeps import collect
 
 LRS = (0.003, 0.01, 0.03, 0.1, 0.3)
@@ -32,12 +40,13 @@ def main():
     parser.add_argument("--steps", type=int, default=ADAME["classroom"]["steps"])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="processes (sweeps.collect)")
-    parser.add_argument("--optimizer", choices=("adame", "sgd"), default="adame")
+    parser.add_argument("--optimizer", choices=("adame", "adam", "sgd"), default="adame")
     parser.add_argument("--lrs", default=",".join(map(str, LRS)), help="η values, comma-separated")
     parser.add_argument("--pairs", default=None, help="AdamE λ:η pairs (default: every λ with every η)")
+    parser.add_argument("--beta2", default="2-scheme", help="AdamE's β2, or 2-scheme (the default): 1 − 10η² per η")
     args = parser.parse_args()
     lrs = _floats(args.lrs)
-    if args.optimizer == "sgd":
+    if args.optimizer in ("sgd", "adam"):
         pairs = [(0.0, lr) for lr in lrs]
     else:
         pairs = ([tuple(float(x) for x in p.split(":")) for p in args.pairs.split(",")] if args.pairs
@@ -47,7 +56,10 @@ def main():
     def optimizer(lam, lr):
         if args.optimizer == "sgd":
             return OptimizerConfig(name="sgd", lr=lr)
-        return OptimizerConfig(name="adame", lam=lam, lr=lr, beta2=ADAME_BETA2, eps=1e-6, bias_correction=False)
+        beta2 = two_scheme_beta2(lr) if args.beta2 == "2-scheme" else float(args.beta2)
+        if args.optimizer == "adam":
+            return OptimizerConfig(name="adam", lr=lr, beta2=beta2, eps=1e-6, bias_correction=False)
+        return OptimizerConfig(name="adame", lam=lam, lr=lr, beta2=beta2, eps=1e-6, bias_correction=False)
 
     cells = [RunConfig(task=DiagNetTask(dim=s["dim"], samples=int(n), sparsity=s["sparsity"]),
                        optimizer=optimizer(lam, lr),
@@ -65,11 +77,18 @@ def main():
     def fmt(values):
         return ",".join("nan" if v is None else f"{v:.3f}" for v in values)
 
+    def name(lam, lr):
+        return f"λ {lam} η {lr}" if args.optimizer == "adame" else f"{args.optimizer} η {lr}"
+
     for which, title in ((0, "last iterate"), (1, "mean iterate θ̄")):
         print(f"\n test loss at the {title}")
         for (lam, lr), per_n in table.items():
-            name = f"sgd η {lr}" if args.optimizer == "sgd" else f"λ {lam} η {lr}"
-            print(f"{name}: " + " | ".join(f"n {n}: {fmt(v[which])}" for n, v in sorted(per_n.items())))
+            print(f"{name(lam, lr)}: " + " | ".join(f"n {n}: {fmt(v[which])}" for n, v in sorted(per_n.items())))
+    print("\n recovery at θ̄ (median drop n; fraction recovered per n; each seed's recovery n)")
+    for (lam, lr), per_n in table.items():
+        at_mean = {n: v[1] for n, v in per_n.items()}
+        rates = " ".join(f"{n}:{r:.1f}" for n, r in recovery_rate(at_mean).items())
+        print(f"{name(lam, lr)}: median drop {median_drop_n(at_mean)}; {rates}; per seed {per_seed_recovery_n(at_mean)}")
 
 
 if __name__ == "__main__":
