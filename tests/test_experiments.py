@@ -168,3 +168,25 @@ def test_sweep_falls_back_to_this_process_when_workers_fail(monkeypatch):
     with pytest.warns(UserWarning, match="running the remaining 2 chunks here"):
         docs = collect(cells, None, "cpu", workers=2)
     assert [d["key"] for d in docs] == [c.key for c in cells] and all(d["status"] == "finished" for d in docs)
+
+
+def test_every_experiment_builds_its_paper_scale_cells():
+    """The paper-scale cells validate (sizes, memory estimate); the sample-complexity and AdamE
+    ones leave the CPU-bound oracles out, the race keeps them (it picks separating seeds by them)."""
+    for name, experiment in experiments.EXPERIMENTS.items():
+        cells = experiment.build("paper", 1)
+        assert cells, name
+        if name in ("sample-complexity", "adame-lambda"):
+            assert not any(c.oracle_metrics for c in cells) and {c.task.dim for c in cells} == {10_000}
+        if name == "sharpness-race":
+            assert all(c.oracle_metrics for c in cells)
+
+
+def test_sample_complexity_without_oracles_summarises_and_draws(monkeypatch):
+    monkeypatch.setitem(experiments.SAMPLE_COMPLEXITY, "classroom",
+                        dict(dim=30, sparsity=2, samples=(8, 16), steps=200, log_every=100, oracles=False))
+    configs = experiments.sample_complexity_cells("classroom", 2)
+    docs = collect(configs, None, "cpu")
+    summary = experiments.sample_complexity_summary(configs, docs)
+    assert "oracle_test_loss" not in summary and isinstance(summary["claim_holds"], bool)
+    assert len(sc.sample_complexity_figure(configs, docs).data) == 2 * 3  # per optimizer: median, each seed, rate

@@ -25,7 +25,7 @@ from .common import after_start, color_of, sgd_and_agms
 
 SHARPNESS_RACE = {
     "classroom": dict(dim=100, samples=12, sparsity=3, steps=100_000, log_every=2_500),
-    "paper": dict(dim=10_000, samples=420, sparsity=50, steps=5_000_000, log_every=50_000),
+    "paper": dict(dim=10_000, samples=420, sparsity=150, steps=5_000_000, log_every=50_000),  # κ: sample_complexity
 }
 # AGMs in the 2-scheme (1 − β2 = 10η²); Adafactor equals Adam on vectors, Shampoo's measure needs
 # the full Hessian (sharpness.implied_sharpness), so neither joins this race

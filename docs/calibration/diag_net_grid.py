@@ -43,6 +43,7 @@ def main():
     parser.add_argument("--optimizer", choices=("adame", "adam", "sgd"), default="adame")
     parser.add_argument("--lrs", default=",".join(map(str, LRS)), help="η values, comma-separated")
     parser.add_argument("--pairs", default=None, help="AdamE λ:η pairs (default: every λ with every η)")
+    parser.add_argument("--bias-correction", action="store_true", help="Adam/AdamE with bias correction")
     parser.add_argument("--beta2", default="2-scheme", help="AdamE's β2, or 2-scheme (the default): 1 − 10η² per η")
     args = parser.parse_args()
     lrs = _floats(args.lrs)
@@ -58,8 +59,9 @@ def main():
             return OptimizerConfig(name="sgd", lr=lr)
         beta2 = two_scheme_beta2(lr) if args.beta2 == "2-scheme" else float(args.beta2)
         if args.optimizer == "adam":
-            return OptimizerConfig(name="adam", lr=lr, beta2=beta2, eps=1e-6, bias_correction=False)
-        return OptimizerConfig(name="adame", lam=lam, lr=lr, beta2=beta2, eps=1e-6, bias_correction=False)
+            return OptimizerConfig(name="adam", lr=lr, beta2=beta2, eps=1e-6, bias_correction=args.bias_correction)
+        return OptimizerConfig(name="adame", lam=lam, lr=lr, beta2=beta2, eps=1e-6,
+                               bias_correction=args.bias_correction)
 
     cells = [RunConfig(task=DiagNetTask(dim=s["dim"], samples=int(n), sparsity=s["sparsity"]),
                        optimizer=optimizer(lam, lr),
