@@ -14,7 +14,7 @@ import time
 from typing import List, Optional
 
 from .config import DTYPES, LAWS, MEASUREMENTS, ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
-from .device import DEVICES, resolve_device
+from .device import DEVICES, cpu_cores, resolve_device
 from .engine import run_batch
 from .family import OPTIMIZER_NAMES, two_scheme_beta2
 from .progress import ProgressBar
@@ -154,11 +154,6 @@ def command_run(args) -> int:
     return 0 if record.status in ("finished", "diverged") else 130
 
 
-def _cores() -> int:
-    """CPU cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def command_reproduce(args) -> int:
     import json
 
@@ -174,7 +169,7 @@ def command_reproduce(args) -> int:
     experiment = EXPERIMENTS[args.name]
     args.seeds = args.seeds or experiment.seeds
     device = resolve_device(args.device)
-    workers = args.workers or (_cores() if device.type == "cpu" else 1)
+    workers = args.workers or (cpu_cores() if device.type == "cpu" else 1)
     configs = experiment.build(args.scale, args.seeds)
     os.makedirs(os.path.join(args.out, "cells"), exist_ok=True)
     store = None if args.no_store else ResultStore(args.store)

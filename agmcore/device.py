@@ -1,6 +1,8 @@
 """Where runs execute: CUDA when present, else CPU (MPS with float32 only)."""
 from __future__ import annotations
 
+import os
+
 import torch
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -26,3 +28,8 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
     if device.type == "mps" and dtype == torch.float64:
         raise ValueError("MPS has no float64: use --dtype float32 or --device cpu")
     return dtype
+
+
+def cpu_cores() -> int:
+    """CPU cores this process may use (its affinity where the system reports one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

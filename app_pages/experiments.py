@@ -10,6 +10,7 @@ from ui import job_status
 from ui.services import manager, store
 
 REFRESH_SECONDS = 1.0
+MAX_SEEDS = 12
 
 
 @st.cache_data(show_spinner="Summarising the cells…", max_entries=16)
@@ -21,7 +22,6 @@ def summary_of(experiment_name: str, keys: tuple) -> dict:
 
 
 st.title("Experiments")
-MAX_SEEDS = 12
 
 
 def _seeds_to_default():

@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import torch  # noqa: E402
 
+from agmcore.device import cpu_cores  # noqa: E402
 from agmcore.engine import problem_for, run_all  # noqa: E402
 from agmcore.experiments import matrix_factorization_cells, sharpness_race_cells  # noqa: E402
 from agmcore.projection import gradient_flow_projection  # noqa: E402
@@ -65,7 +66,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=("projection", "sweep"), default=None)
     args = parser.parse_args()
-    print(f"CPU cores available: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}")
+    print(f"CPU cores available: {cpu_cores()}")
     if args.only in (None, "projection"):
         bench_projection(args.steps * 5, args.repeats)
     if args.only in (None, "sweep"):

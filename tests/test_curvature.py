@@ -126,7 +126,6 @@ def test_trace_of_power_clamps_negative_entries():
     assert trace_of_power(diag, 1.0).item() == pytest.approx(13.0)
 
 
-
 @pytest.mark.parametrize("law,seeds", [("gaussian", [0, 1]), ("rademacher", [3, 3])])
 def test_diag_net_exact_projection_interpolates_and_keeps_the_flow_invariant(law, seeds):
     problem, far = _perturbed_diag_net(law, seeds, 0.4)

@@ -15,6 +15,7 @@ from typing import Dict, List
 import numpy as np
 
 from ..config import DiagNetTask, OptimizerConfig, RunConfig
+from ..family import two_scheme_beta2
 from ..figures import label
 from ..tasks.diag_net import weights
 from .sample_complexity import sample_complexity_summary_table
@@ -28,19 +29,18 @@ ADAME = {
                   steps=1_000_000, log_every=10_000, oracles=False),
 }
 ADAME_LR = {0.001: 0.1, 0.1: 0.1, 0.25: 0.03, 0.5: 0.1, 0.75: 0.03, 0.9: 0.001}  # η per λ (see above)
-TWO_SCHEME_C = 10  # 1 − β2 = C·η²
 DIVERGES_IN_TWO_SCHEME = {0.9: 0.991}  # λ: the β2 it keeps instead
 ADAME_SEEDS = 10
 
 
-def two_scheme_beta2(lr: float) -> float:
-    """β2 = 1 − 10η², rounded so that η = 0.1 gives 0.9 and not 0.8999999999999999."""
-    return round(1 - TWO_SCHEME_C * lr**2, 12)
+def rounded_two_scheme_beta2(lr: float) -> float:
+    """family.two_scheme_beta2 (1 − 10η²) rounded, so that η = 0.1 gives 0.9 and not 0.8999999999999999."""
+    return round(two_scheme_beta2(lr), 12)
 
 
 def adame_beta2(lam: float, lr: float) -> float:
     """β2 for AdamE-λ at step η: the 2-scheme's, unless λ diverges there."""
-    return DIVERGES_IN_TWO_SCHEME.get(lam, two_scheme_beta2(lr))
+    return DIVERGES_IN_TWO_SCHEME.get(lam, rounded_two_scheme_beta2(lr))
 
 
 TAIL_AVERAGE = 0.25  # Σ|w|^{1−λ} at the mean iterate of the last quarter (the last one carries the floor)

@@ -170,21 +170,20 @@ class DiagNetProblem(LabelNoiseRegression):
         def exponent(lam):
             return 4 * self.correlate(lam)
 
-        def squares(lam):
-            """(u², v²) at the flow point of λ."""
+        def flow_point(lam):
+            """(u², v², y − Zw) at the flow point of λ."""
             s4 = exponent(lam)
-            return a * torch.exp(-s4), b * torch.exp(s4)
+            u2, v2 = a * torch.exp(-s4), b * torch.exp(s4)
+            return u2, v2, y - self.predict(u2 - v2)
 
         def merit(lam):
-            u2, v2 = squares(lam)
-            r = y - self.predict(u2 - v2)
+            r = flow_point(lam)[2]
             return (r * r).sum(1)
 
         lam = torch.zeros_like(y)
         active = torch.ones(y.shape[0], dtype=torch.bool, device=y.device)
         for _ in range(max_iterations):
-            u2, v2 = squares(lam)
-            r = y - self.predict(u2 - v2)
+            u2, v2, r = flow_point(lam)
             active = active & (r.abs().amax(1) > limit)
             if not bool(active.any()):
                 break

@@ -22,7 +22,7 @@ import argparse
 import time
 
 from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.experiments.adame_lambda import ADAME, ADAME_LAMBDAS, TAIL_AVERAGE, two_scheme_beta2
+from agmcore.experiments.adame_lambda import ADAME, ADAME_LAMBDAS, TAIL_AVERAGE, rounded_two_scheme_beta2
 from agmcore.experiments.common import tail_mean
 from agmcore.experiments.sample_complexity import median_drop_n, per_seed_recovery_n, recovery_rate
 from agmcore.sweeps import collect
@@ -57,7 +57,7 @@ def main():
     def optimizer(lam, lr):
         if args.optimizer == "sgd":
             return OptimizerConfig(name="sgd", lr=lr)
-        beta2 = two_scheme_beta2(lr) if args.beta2 == "2-scheme" else float(args.beta2)
+        beta2 = rounded_two_scheme_beta2(lr) if args.beta2 == "2-scheme" else float(args.beta2)
         if args.optimizer == "adam":
             return OptimizerConfig(name="adam", lr=lr, beta2=beta2, eps=1e-6, bias_correction=args.bias_correction)
         return OptimizerConfig(name="adame", lam=lam, lr=lr, beta2=beta2, eps=1e-6,
