@@ -4,4 +4,6 @@ Public pieces: `family` (named optimizers), `transforms`/`statistics` (the compo
 rule), `optim` (torch.optim subclasses), `config.RunConfig`, `engine.run_batch`,
 `results` (the JSON schema) and the CLI (`python -m agmcore`).
 """
-SCHEMA_VERSION = 1
+# 2: the diagonal network's compiled, batch-invariant loop (docs/engine.md) changed the round-off of
+# every diag-net run, so results stored under schema 1 are not reused
+SCHEMA_VERSION = 2

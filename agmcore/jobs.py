@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .config import RunConfig
 from .results import to_document
-from .engine import RunRecord
+from .observation import RunRecord
 from .store import ResultStore, race_key
 
 QUEUED, RUNNING, FINISHED, CANCELLED, FAILED = "queued", "running", "finished", "cancelled", "failed"

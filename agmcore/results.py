@@ -1,6 +1,6 @@
 """A finished (or stopped) run as the JSON document of the CLI schema.
 
-    {"schema": 1, "key", "config", "status", "steps_done", "history": {"step": [...], ...},
+    {"schema": 2, "key", "config", "status", "steps_done", "history": {"step": [...], ...},
      "final": {...}, "params": {...}, and task arrays ("w", "w_star" or "W", "W_star")}
 
 Runs with tail_average also carry "params_avg" and "<measure>_avg" (and "_avg_proj") finals.
@@ -13,7 +13,7 @@ from typing import Any, Dict
 
 from . import SCHEMA_VERSION
 from .config import ConfigError, RunConfig
-from .engine import RunRecord
+from .observation import RunRecord
 
 REQUIRED = ("schema", "key", "config", "status", "steps_done", "history", "final", "params")
 

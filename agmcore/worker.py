@@ -21,7 +21,8 @@ import traceback
 from typing import Any, Dict, List
 
 from .config import RunConfig
-from .engine import RunRecord, run_batch
+from .engine import run_batch
+from .observation import RunRecord
 
 
 ARRAYS_EVERY = 1.0  # seconds between sending a running run's (possibly large) arrays

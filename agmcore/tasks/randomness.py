@@ -44,19 +44,24 @@ class LabelNoise:
         self._buffer: List[Tuple[torch.Tensor, Optional[torch.Tensor]]] = []
         self._position = 0
 
-    def _refill(self):
+    def draw_chunk(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """The next `chunk` steps of every seed's stream, on the CPU: ζ of shape (K, U, n) float64
+        and, with a minibatch, the batch indices (K, U, b) (U: the distinct seeds, sorted)."""
         noise, batches = [], []
         for gen in self.gens:
             noise.append(signs_or_normals(self.law, (self.chunk, self.samples), gen))
             if self.batch_size is not None:
                 order = torch.rand((self.chunk, self.samples), generator=gen).argsort(dim=1)
                 batches.append(order[:, : self.batch_size])
-        z = torch.stack(noise, 1).to(self.device, self.dtype)  # (K, U, n)
-        z = z[:, self.index]  # (K, R, n)
-        if self.batch_size is None:
+        return torch.stack(noise, 1), (torch.stack(batches, 1) if batches else None)
+
+    def _refill(self):
+        zeta, batches = self.draw_chunk()
+        z = zeta.to(self.device, self.dtype)[:, self.index]  # (K, R, n)
+        if batches is None:
             self._buffer = [(z[k], None) for k in range(self.chunk)]
         else:
-            b = torch.stack(batches, 1).to(self.device)[:, self.index]  # (K, R, b)
+            b = batches.to(self.device)[:, self.index]  # (K, R, b)
             mask = torch.zeros_like(z).scatter_(2, b, 1.0 / self.batch_size)
             self._buffer = [(z[k], mask[k]) for k in range(self.chunk)]
         self._position = 0

@@ -1,0 +1,193 @@
+"""Diagonal-network runs stepped by the compiled loop (tasks/diag_net_kernels.py) on the CPU.
+
+Each run is stepped and measured by its own loop, so its result is the same bits alone, in any
+batch and in any worker process (docs/engine.md). The diagonal members of the AGM family are
+covered: SGD (heavy ball), RMSProp, Adam, AdamE-λ, Adam-mini, Adalayer and Adafactor (which is
+elementwise on vectors); float64 only. The rare measures (the projection Φ, support recovery)
+use a one-run `DiagNetProblem` per run, which is batch-invariant for the same reason.
+"""
+from __future__ import annotations
+
+from typing import Dict, List
+
+import numpy as np
+import torch
+
+from .config import DiagNetTask, RunConfig
+from .observation import ObservedGroup, RunRecord, clean_arrays
+from .tasks import diag_net_kernels as kernels
+from .tasks.diag_net import DiagNetProblem, draw_data, initial_params, oracle_interpolators, profile_bin_size
+from .tasks.randomness import LabelNoise
+from .torch_group import EXPLOSION_FACTOR
+
+COMPILED_OPTIMIZERS = ("sgd", "rmsprop", "adam", "adame", "adam-mini", "adalayer", "adafactor")
+
+
+def compiled_supports(config: RunConfig, device: torch.device) -> bool:
+    """Whether the compiled loop runs this configuration (else the torch group does)."""
+    return (device.type == "cpu" and isinstance(config.task, DiagNetTask) and config.dtype == "float64"
+            and config.optimizer.name in COMPILED_OPTIMIZERS)
+
+
+def second_moment_block(name: str, block_size: int, dim: int) -> int:
+    """Coordinates that share one second moment: 1 (elementwise), Adam-mini's block, or all (Adalayer)."""
+    return {"adam-mini": block_size, "adalayer": dim}.get(name, 1)
+
+
+class CompiledDiagNetGroup(ObservedGroup):
+    """R diagonal-network runs of one shape and optimizer structure, as numpy rows."""
+
+    check_every = 2048  # steps between looks at the cancel event
+
+    def __init__(self, records: List[RunRecord]):
+        self.records = records
+        configs = [r.config for r in records]
+        first = configs[0]
+        self.task: DiagNetTask = first.task
+        opt = first.optimizer
+        d = self.task.dim
+        seeds = [c.seed for c in configs]
+        unique = sorted(set(seeds))
+        self.row = np.array([unique.index(s) for s in seeds], dtype=np.int64)
+        data = [draw_data(self.task, s) for s in unique]
+        self.w_star = np.stack([w.numpy() for w, _ in data])  # (U, d)
+        self.z = np.ascontiguousarray(np.stack([z.numpy() for _, z in data]))  # (U, n, d)
+        self.y = np.stack([z @ w for w, z in zip(self.w_star, self.z)])  # (U, n), per seed
+        self.s = (self.z * self.z).mean(1)  # (U, d)
+        init = [initial_params(self.task, s) for s in seeds]
+        self.u = np.stack([p["u"].numpy() for p in init])
+        self.v = np.stack([p["v"].numpy() for p in init])
+        runs = len(configs)
+        self.m_u, self.m_v = np.zeros_like(self.u), np.zeros_like(self.v)
+        self.block = second_moment_block(opt.name, opt.block_size, d)
+        blocks = -(-d // self.block)
+        self.s_u, self.s_v = np.zeros((runs, blocks)), np.zeros((runs, blocks))
+        self.u_sum, self.v_sum, self.averaged = np.zeros_like(self.u), np.zeros_like(self.v), np.zeros(runs)
+        hyper = lambda name: np.array([float(getattr(c.optimizer, name)) for c in configs])  # noqa: E731
+        self.lr, self.beta1, self.beta2, self.lam, self.eps = (hyper(k) for k in ("lr", "beta1", "beta2", "lam", "eps"))
+        self.delta = np.array([c.task.label_noise for c in configs])
+        self.flags = (opt.name == "sgd", opt.beta1 != 0, opt.name != "sgd", opt.bias_correction, self.block)
+        # the measure tr(S·H) of each run's own preconditioner: SGD's S = I is λ = 0
+        self.measure_block = np.full(runs, 1 if opt.name == "sgd" else self.block, dtype=np.int64)
+        self.measure_lam = np.zeros(runs) if opt.name == "sgd" else self.lam.copy()
+        self.noise = LabelNoise(unique, self.task.samples, self.task.noise_law, self.task.batch_size,
+                                torch.float64, torch.device("cpu"))
+        self.zeta = self.batch_weights = None
+        self.position = self.noise.chunk
+        self.alive = np.ones(runs, dtype=bool)
+        self.diverged_at = np.full(runs, -1, dtype=np.int64)
+        self.average_from = np.array([c.steps - int(c.tail_average * c.steps) for c in configs], dtype=np.int64)
+        self.limit = EXPLOSION_FACTOR * np.maximum(self._measures(self.u, self.v)[0][:, 0], 1.0)
+        self.project = any(c.manifold_metrics for c in configs)
+        self.oracles = None
+        if any(c.oracle_metrics for c in configs):
+            found = [oracle_interpolators(self.task, s) for s in unique]
+            self.oracles = tuple(np.stack([f[i].numpy() for f in found]) for i in (0, 1))
+        self._single: Dict[int, DiagNetProblem] = {}
+        self.t = 0
+
+    # ---------------------------------------------------------------- stepping
+    def _next_noise_chunk(self):
+        zeta, batches = self.noise.draw_chunk()  # (K, U, n), (K, U, b)
+        self.zeta = np.ascontiguousarray(zeta.permute(1, 0, 2).numpy())
+        if batches is None:
+            self.batch_weights = np.zeros((0, 0, 0))
+        else:
+            mask = torch.zeros_like(zeta).scatter_(2, batches, 1.0 / self.task.batch_size)
+            self.batch_weights = np.ascontiguousarray(mask.permute(1, 0, 2).numpy())
+        self.position = 0
+
+    def advance(self, steps: int):
+        """Take `steps` steps of every alive run, a noise chunk at a time."""
+        while steps > 0:
+            if self.position >= self.noise.chunk:
+                self._next_noise_chunk()
+            k = min(steps, self.noise.chunk - self.position)
+            kernels.advance(self.u, self.v, self.m_u, self.m_v, self.s_u, self.s_v, self.u_sum, self.v_sum,
+                            self.averaged, self.z, self.y, self.row, self.zeta, self.batch_weights, self.position,
+                            self.delta, self.lr, self.beta1, self.beta2, self.lam, self.eps, *self.flags,
+                            self.t, k, self.alive, self.diverged_at, self.limit, self.average_from)
+            self.position += k
+            self.t += k
+            steps -= k
+
+    # ---------------------------------------------------------------- measures
+    def _measures(self, u: np.ndarray, v: np.ndarray):
+        """(R, 7) measures (kernels.MEASURE_NAMES) and the (R, bins) weight profile at (u, v)."""
+        bins = profile_bin_size(self.task.dim)
+        out = np.empty((u.shape[0], len(kernels.MEASURE_NAMES)))
+        profile = np.empty((u.shape[0], -(-self.task.dim // bins)))
+        kernels.measures(u, v, self.z, self.y, self.w_star, self.s, self.row, self.measure_block, self.measure_lam,
+                         bins, out, profile)
+        return out, profile
+
+    def _scalar_metrics(self, u: np.ndarray, v: np.ndarray, suffix: str) -> Dict[str, list]:
+        """The per-run scalar measures of the history at (u, v), with the oracle distances."""
+        out, _ = self._measures(u, v)
+        metrics = {f"{name}{suffix}": clean_arrays(out[:, i].tolist())
+                   for i, name in enumerate(kernels.MEASURE_NAMES) if name != "implied_sharpness"}
+        return {**metrics, **self._oracle_distances(u, v, suffix)}
+
+    def _oracle_distances(self, u: np.ndarray, v: np.ndarray, suffix: str) -> Dict[str, list]:
+        """‖w − w₁‖₂ and ‖w − w½‖₂ to the oracles (only when they were asked for)."""
+        if self.oracles is None:
+            return {}
+        w = u * u - v * v
+        return {f"{name}{suffix}": clean_arrays(np.sqrt(((w - oracle[self.row]) ** 2).sum(1)).tolist())
+                for name, oracle in zip(("dist_l1_oracle", "dist_lhalf_oracle"), self.oracles)}
+
+    def _single_problem(self, i: int) -> DiagNetProblem:
+        """A one-run problem for run i (its Φ and support measures are then batch-invariant)."""
+        if i not in self._single:
+            c = self.records[i].config
+            self._single[i] = DiagNetProblem(self.task, [c.seed], [c.task.label_noise], torch.float64,
+                                             torch.device("cpu"))
+        return self._single[i]
+
+    def _projected(self, u: np.ndarray, v: np.ndarray):
+        """Φ of every run's (u, v), run by run."""
+        rows = [self._single_problem(i).gradient_flow_limit({"u": torch.from_numpy(u[i:i + 1]),
+                                                            "v": torch.from_numpy(v[i:i + 1])})
+                for i in range(u.shape[0])]
+        return np.concatenate([p["u"].numpy() for p in rows]), np.concatenate([p["v"].numpy() for p in rows])
+
+    # ---------------------------------------------------------------- ObservedGroup's hooks
+    def diverged_steps(self) -> List[int]:
+        return self.diverged_at.tolist()
+
+    def logged_metrics(self) -> Dict[str, list]:
+        out, profile = self._measures(self.u, self.v)
+        named = {name: clean_arrays(out[:, i].tolist()) for i, name in enumerate(kernels.MEASURE_NAMES)}
+        implied = named.pop("implied_sharpness")
+        metrics = {**named, "weight_profile": clean_arrays(profile.tolist()),
+                   **self._oracle_distances(self.u, self.v, ""), "implied_sharpness": implied}
+        if self.project:
+            metrics.update(self._scalar_metrics(*self._projected(self.u, self.v), "_proj"))
+        return metrics
+
+    def run_arrays(self) -> List[Dict]:
+        w = self.u * self.u - self.v * self.v
+        out = [{"params": {"u": self.u[i].tolist(), "v": self.v[i].tolist()}, "w": w[i].tolist(),
+                "w_star": self.w_star[self.row[i]].tolist()} for i in range(len(self.records))]
+        if self.oracles is not None:
+            for i, run in enumerate(out):
+                run.update(w_l1_oracle=self.oracles[0][self.row[i]].tolist(),
+                           w_lhalf_oracle=self.oracles[1][self.row[i]].tolist())
+        return out
+
+    def final_extras(self, i: int) -> Dict[str, float]:
+        params = {"u": torch.from_numpy(self.u[i:i + 1]), "v": torch.from_numpy(self.v[i:i + 1])}
+        return {k: v.item() for k, v in self._single_problem(i).final_extras(params).items()}
+
+    def averaged_results(self):
+        count = np.maximum(self.averaged, 1.0)[:, None]
+        counted = (self.averaged > 0)[:, None]
+        u = np.where(counted, self.u_sum / count, self.u)
+        v = np.where(counted, self.v_sum / count, self.v)
+        out = self._scalar_metrics(u, v, "_avg")
+        if self.project:
+            out.update(self._scalar_metrics(*self._projected(u, v), "_avg_proj"))
+        return out, {"u": u.tolist(), "v": v.tolist()}
+
+    def stop(self, keep: List[bool]):
+        self.alive &= np.array(keep, dtype=bool)

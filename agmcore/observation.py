@@ -1,0 +1,114 @@
+"""What a group of runs records at each logging point, whatever steps it.
+
+A group (torch_group.TorchGroup or compiled_group.CompiledDiagNetGroup) supplies its measures
+through five hooks; `observe` turns them into each run's history, final values and arrays, and
+settles statuses (finished, diverged, cancelled).
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Tuple
+
+from .config import RunConfig
+
+
+@dataclass
+class RunRecord:
+    """What one run has produced so far; the engine appends to it in place."""
+
+    config: RunConfig
+    status: str = "running"  # running | finished | diverged | cancelled
+    steps_done: int = 0
+    history: Dict[str, list] = field(default_factory=dict)  # "step" and one list per metric
+    final: Dict[str, Any] = field(default_factory=dict)
+    arrays: Dict[str, Any] = field(default_factory=dict)  # params, w, w_star at the last logged step
+
+    @property
+    def key(self) -> str:
+        return self.config.key
+
+
+def clean_arrays(arrays):
+    """Nested dicts and lists with every non-finite float replaced by None (valid JSON)."""
+    if isinstance(arrays, dict):
+        return {k: clean_arrays(v) for k, v in arrays.items()}
+    if isinstance(arrays, list):
+        return [clean_arrays(v) for v in arrays]
+    return arrays if not isinstance(arrays, float) or math.isfinite(arrays) else None
+
+
+class ObservedGroup:
+    """Base of a group of runs stepped together; `self.t` counts the group's steps.
+
+    Hooks: diverged_steps() -> [step or −1] per run; logged_metrics() -> {name: [value per run]};
+    run_arrays() -> [arrays per run]; final_extras(i) -> {name: value}; averaged_results() ->
+    ({name: [value per run]} at θ̄, {parameter: [θ̄ per run]}); stop(keep) ends runs not kept.
+    """
+
+    records: List[RunRecord]
+    t: int
+
+    def running(self) -> bool:
+        return any(r.status == "running" for r in self.records)
+
+    def observe(self, cancelled: bool = False):
+        """Log metrics for runs due now; settle statuses (diverged, finished, cancelled)."""
+        diverged_at = self.diverged_steps()
+        due = [i for i, r in enumerate(self.records) if r.status == "running"
+               and (diverged_at[i] >= 0 or self.t % r.config.log_every == 0 or self.t == r.config.steps or cancelled)]
+        if not due:
+            return
+        metrics = self.logged_metrics()
+        arrays = self.run_arrays()  # current parameters, for live views
+        averaged = functools.lru_cache(maxsize=1)(self.averaged_results)  # at most once per observation
+        for i in due:
+            rec = self.records[i]
+            rec.arrays = clean_arrays(arrays[i])
+            stopped = diverged_at[i] >= 0
+            rec.steps_done = diverged_at[i] if stopped else self.t
+            history = rec.history.setdefault("step", [])
+            if not stopped:
+                history.append(self.t)
+                for k, v in metrics.items():
+                    if (k.endswith("_proj") and not rec.config.manifold_metrics) or \
+                            (k.endswith("_oracle") and not rec.config.oracle_metrics):
+                        continue
+                    rec.history.setdefault(k, []).append(v[i])
+            if stopped:
+                rec.status = "diverged"
+            elif cancelled:
+                rec.status = "cancelled"
+            elif self.t >= rec.config.steps:
+                rec.status = "finished"
+            if rec.status != "running":
+                self._finalise(i, rec, averaged)
+        self.stop([r.status == "running" for r in self.records])
+
+    def _finalise(self, i: int, rec: RunRecord, averaged):
+        rec.final = {k: v[-1] for k, v in rec.history.items() if k != "step" and v}
+        rec.final.update(clean_arrays(self.final_extras(i)))
+        if rec.config.tail_average and rec.status == "finished":
+            metrics, params = averaged()
+            rec.final.update({k: v[i] for k, v in metrics.items()})
+            rec.arrays["params_avg"] = clean_arrays({k: v[i] for k, v in params.items()})
+
+    # hooks ------------------------------------------------------------------
+    def diverged_steps(self) -> List[int]:
+        raise NotImplementedError
+
+    def logged_metrics(self) -> Dict[str, list]:
+        raise NotImplementedError
+
+    def run_arrays(self) -> List[Dict[str, Any]]:
+        raise NotImplementedError
+
+    def final_extras(self, i: int) -> Dict[str, float]:
+        raise NotImplementedError
+
+    def averaged_results(self) -> Tuple[Dict[str, list], Dict[str, list]]:
+        raise NotImplementedError
+
+    def stop(self, keep: List[bool]):
+        raise NotImplementedError
