@@ -30,7 +30,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_reproduce: bool = True) -> argparse.ArgumentParser:
+    """The CLI's parser; without `reproduce` it does not import the experiments (and plotly), so
+    `python -m agmcore run` starts sooner."""
     parser = _Parser(prog="python -m agmcore", description="Adaptive optimizers under label noise.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run one configuration and write its JSON result")
@@ -65,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dtype", choices=DTYPES)
     run.add_argument("--out", default="-", help="output file (default: standard output)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    if not with_reproduce:
+        return parser
 
     from .experiments import EXPERIMENTS, SCALES
 
@@ -205,7 +209,8 @@ COMMANDS = {"run": command_run, "reproduce": command_reproduce}
 
 def main(argv: Optional[List[str]] = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else argv
+        args = build_parser(with_reproduce=argv[:1] != ["run"]).parse_args(argv)
         return COMMANDS[args.command](args)
     except (UsageError, ConfigError, ValueError) as e:
         print(f"agmcore: error: {e}", file=sys.stderr)

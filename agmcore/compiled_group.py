@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .config import DiagNetTask, RunConfig
-from .observation import ObservedGroup, RunRecord, clean_arrays
+from .observation import ObservedGroup, RunRecord, clean_arrays, json_values
 from .tasks import diag_net_kernels as kernels
 from .tasks.diag_net import DiagNetProblem, draw_data, initial_params, oracle_interpolators, profile_bin_size
 from .tasks.randomness import LabelNoise
@@ -124,8 +124,8 @@ class CompiledDiagNetGroup(ObservedGroup):
     def _scalar_metrics(self, u: np.ndarray, v: np.ndarray, suffix: str) -> Dict[str, list]:
         """The per-run scalar measures of the history at (u, v), with the oracle distances."""
         out, _ = self._measures(u, v)
-        metrics = {f"{name}{suffix}": clean_arrays(out[:, i].tolist())
-                   for i, name in enumerate(kernels.MEASURE_NAMES) if name != "implied_sharpness"}
+        metrics = {f"{name}{suffix}": column for name, column in zip(kernels.MEASURE_NAMES, json_values(out.T))
+                   if name != "implied_sharpness"}
         return {**metrics, **self._oracle_distances(u, v, suffix)}
 
     def _oracle_distances(self, u: np.ndarray, v: np.ndarray, suffix: str) -> Dict[str, list]:
@@ -133,7 +133,7 @@ class CompiledDiagNetGroup(ObservedGroup):
         if self.oracles is None:
             return {}
         w = u * u - v * v
-        return {f"{name}{suffix}": clean_arrays(np.sqrt(((w - oracle[self.row]) ** 2).sum(1)).tolist())
+        return {f"{name}{suffix}": json_values(np.sqrt(((w - oracle[self.row]) ** 2).sum(1)))
                 for name, oracle in zip(("dist_l1_oracle", "dist_lhalf_oracle"), self.oracles)}
 
     def _single_problem(self, i: int) -> DiagNetProblem:
@@ -157,9 +157,9 @@ class CompiledDiagNetGroup(ObservedGroup):
 
     def logged_metrics(self) -> Dict[str, list]:
         out, profile = self._measures(self.u, self.v)
-        named = {name: clean_arrays(out[:, i].tolist()) for i, name in enumerate(kernels.MEASURE_NAMES)}
+        named = dict(zip(kernels.MEASURE_NAMES, json_values(out.T)))
         implied = named.pop("implied_sharpness")
-        metrics = {**named, "weight_profile": clean_arrays(profile.tolist()),
+        metrics = {**named, "weight_profile": json_values(profile),
                    **self._oracle_distances(self.u, self.v, ""), "implied_sharpness": implied}
         if self.project:
             metrics.update(self._scalar_metrics(*self._projected(self.u, self.v), "_proj"))
@@ -167,7 +167,7 @@ class CompiledDiagNetGroup(ObservedGroup):
 
     def run_arrays(self) -> List[Dict]:
         w = self.u * self.u - self.v * self.v
-        out = [{"params": {"u": self.u[i].tolist(), "v": self.v[i].tolist()}, "w": w[i].tolist(),
+        out = [{"params": {"u": json_values(self.u[i]), "v": json_values(self.v[i])}, "w": json_values(w[i]),
                 "w_star": self.w_star[self.row[i]].tolist()} for i in range(len(self.records))]
         if self.oracles is not None:
             for i, run in enumerate(out):
@@ -177,7 +177,7 @@ class CompiledDiagNetGroup(ObservedGroup):
 
     def final_extras(self, i: int) -> Dict[str, float]:
         params = {"u": torch.from_numpy(self.u[i:i + 1]), "v": torch.from_numpy(self.v[i:i + 1])}
-        return {k: v.item() for k, v in self._single_problem(i).final_extras(params).items()}
+        return clean_arrays({k: v.item() for k, v in self._single_problem(i).final_extras(params).items()})
 
     def averaged_results(self):
         count = np.maximum(self.averaged, 1.0)[:, None]
@@ -187,7 +187,7 @@ class CompiledDiagNetGroup(ObservedGroup):
         out = self._scalar_metrics(u, v, "_avg")
         if self.project:
             out.update(self._scalar_metrics(*self._projected(u, v), "_avg_proj"))
-        return out, {"u": u.tolist(), "v": v.tolist()}
+        return out, {"u": json_values(u), "v": json_values(v)}
 
     def stop(self, keep: List[bool]):
         self.alive &= np.array(keep, dtype=bool)

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
 
+import numpy as np
+
 from .config import RunConfig
 
 
@@ -39,12 +41,25 @@ def clean_arrays(arrays):
     return arrays if not isinstance(arrays, float) or math.isfinite(arrays) else None
 
 
+def json_values(values) -> list:
+    """A numpy array as (nested) lists of floats, non-finite ones as None; one pass in numpy
+    when every value is finite (the common case, and the one a logging point must not pay for)."""
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    if finite.all():
+        return values.tolist()
+    out = values.astype(object)
+    out[~finite] = None
+    return out.tolist()
+
+
 class ObservedGroup:
     """Base of a group of runs stepped together; `self.t` counts the group's steps.
 
     Hooks: diverged_steps() -> [step or −1] per run; logged_metrics() -> {name: [value per run]};
     run_arrays() -> [arrays per run]; final_extras(i) -> {name: value}; averaged_results() ->
     ({name: [value per run]} at θ̄, {parameter: [θ̄ per run]}); stop(keep) ends runs not kept.
+    Every value a hook returns is JSON-ready: floats and lists, non-finite values as None.
     """
 
     records: List[RunRecord]
@@ -65,7 +80,7 @@ class ObservedGroup:
         averaged = functools.lru_cache(maxsize=1)(self.averaged_results)  # at most once per observation
         for i in due:
             rec = self.records[i]
-            rec.arrays = clean_arrays(arrays[i])
+            rec.arrays = arrays[i]
             stopped = diverged_at[i] >= 0
             rec.steps_done = diverged_at[i] if stopped else self.t
             history = rec.history.setdefault("step", [])
@@ -88,11 +103,11 @@ class ObservedGroup:
 
     def _finalise(self, i: int, rec: RunRecord, averaged):
         rec.final = {k: v[-1] for k, v in rec.history.items() if k != "step" and v}
-        rec.final.update(clean_arrays(self.final_extras(i)))
+        rec.final.update(self.final_extras(i))
         if rec.config.tail_average and rec.status == "finished":
             metrics, params = averaged()
             rec.final.update({k: v[i] for k, v in metrics.items()})
-            rec.arrays["params_avg"] = clean_arrays({k: v[i] for k, v in params.items()})
+            rec.arrays["params_avg"] = {k: v[i] for k, v in params.items()}
 
     # hooks ------------------------------------------------------------------
     def diverged_steps(self) -> List[int]:

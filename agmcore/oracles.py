@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
-from scipy.optimize import linprog
 
 
 def weighted_l1_interpolator(z: np.ndarray, y: np.ndarray, weights: Optional[np.ndarray] = None) -> np.ndarray:
     """argmin Σ c_j |w_j| s.t. Z w = y, as an LP over w = p − q with p, q ≥ 0."""
+    from scipy.optimize import linprog  # here, not at import: a run without oracles starts sooner
+
     n, d = z.shape
     c = np.ones(d) if weights is None else weights
     result = linprog(np.concatenate([c, c]), A_eq=np.hstack([z, -z]), b_eq=y, bounds=(0, None), method="highs")

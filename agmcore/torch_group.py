@@ -119,10 +119,10 @@ class TorchGroup(ObservedGroup):
         return metrics
 
     def run_arrays(self) -> List[Dict]:
-        return self.problem.arrays(self.params)
+        return clean_arrays(self.problem.arrays(self.params))
 
     def final_extras(self, i: int) -> Dict[str, float]:
-        return {k: v[i].item() for k, v in self.problem.final_extras(self.params).items()}
+        return clean_arrays({k: v[i].item() for k, v in self.problem.final_extras(self.params).items()})
 
     def averaged_results(self):
         """Scalar metrics at θ̄ ("_avg") and, when projecting, at Φ(θ̄) ("_avg_proj"); θ̄ as lists."""
@@ -130,7 +130,7 @@ class TorchGroup(ObservedGroup):
         out = self.scalar_metrics(theta, "_avg")
         if self.project:
             out.update(self.scalar_metrics(project_to_manifold(self.problem, theta), "_avg_proj"))
-        return out, {k: v.tolist() for k, v in theta.items()}
+        return out, {k: to_python(v) for k, v in theta.items()}
 
     def stop(self, keep: List[bool]):
         self.alive = self.alive & torch.tensor(keep, device=self.alive.device)

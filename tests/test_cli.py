@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from agmcore import SCHEMA_VERSION
 from agmcore.results import loads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,7 +24,7 @@ def test_run_writes_the_schema(tmp_path):
                 "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     doc = loads(out.read_text())
-    assert doc["schema"] == 1 and doc["status"] == "finished" and doc["steps_done"] == 300
+    assert doc["schema"] == SCHEMA_VERSION and doc["status"] == "finished" and doc["steps_done"] == 300
     assert doc["config"]["optimizer"] == {"name": "adam", "lr": 0.1, "beta1": 0.9, "beta2": 0.9, "lam": 0.5,
                                           "eps": 1e-8, "bias_correction": False, "block_size": 16}
     assert doc["history"]["step"] == [0, 100, 200, 300]
