@@ -29,6 +29,12 @@ def compiled_supports(config: RunConfig, device: torch.device) -> bool:
             and config.optimizer.name in COMPILED_OPTIMIZERS)
 
 
+def warm_up() -> None:
+    """Load (or compile, on a fresh install) the kernels and numba's CPU target: a second or more
+    that a worker pays at start rather than at its first race."""
+    CompiledDiagNetGroup([RunRecord(RunConfig(task=DiagNetTask(dim=2, samples=1, sparsity=1), steps=1))]).advance(1)
+
+
 def second_moment_block(name: str, block_size: int, dim: int) -> int:
     """Coordinates that share one second moment: 1 (elementwise), Adam-mini's block, or all (Adalayer)."""
     return {"adam-mini": block_size, "adalayer": dim}.get(name, 1)

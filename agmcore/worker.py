@@ -20,6 +20,7 @@ import threading
 import traceback
 from typing import Any, Dict, List
 
+from .compiled_group import warm_up
 from .config import RunConfig
 from .engine import run_batch
 from .observation import RunRecord
@@ -55,6 +56,7 @@ def main(threads: int, device: str):
     import torch
 
     torch.set_num_threads(threads)
+    warm_up()
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     sys.stdout = sys.stderr  # nothing else may write to the protocol stream
 
