@@ -81,7 +81,12 @@ def test_playground_controls_and_a_tiny_race():
     charts = at.get("plotly_chart")
     assert len(charts) >= 6  # loss, bias, sharpness, projected? , truth, one heatmap per run
     assert len(at.get("dataframe")) == 1
-    assert any("Download" in s.value or True for s in at.subheader)
+    assert "Downloads" in [s.value for s in at.subheader]
+    labels = [b.label for b in at.get("download_button")]
+    assert sum(label.startswith("JSON: ") for label in labels) == 2  # one per optimizer of the race
+    assert "CSV of the histories" in labels
+    assert {label.split(" (")[0] for label in labels if label.startswith("Figure: ")} == \
+        {"Figure: loss", "Figure: sharpness", "Figure: bias"}
 
 
 def test_playground_bad_settings_show_a_message():
