@@ -13,7 +13,7 @@ import torch
 from .config import DiagNetTask
 from .family import make_optimizer
 from .hyper import column
-from .observation import ObservedGroup, RunRecord, clean_arrays
+from .observation import ObservedGroup, RunRecord, clean_arrays, json_values
 from .projection import project_to_manifold
 from .sharpness import implied_sharpness
 from .tasks.diag_net import DiagNetProblem
@@ -39,7 +39,7 @@ def _hyper(values: List[float], dtype, device):
 
 def to_python(values: torch.Tensor) -> list:
     """Metric values as Python floats, non-finite ones as None (valid JSON)."""
-    return clean_arrays(values.detach().cpu().tolist())
+    return json_values(values.detach().cpu().numpy())
 
 
 class TorchGroup(ObservedGroup):
