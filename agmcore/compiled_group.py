@@ -3,8 +3,8 @@
 Each run is stepped and measured by its own loop, so its result is the same bits alone, in any
 batch and in any worker process (docs/engine.md). The diagonal members of the AGM family are
 covered: SGD (heavy ball), RMSProp, Adam, AdamE-λ, Adam-mini, Adalayer and Adafactor (which is
-elementwise on vectors); float64 only. The rare measures (the projection Φ, support recovery)
-use a one-run `DiagNetProblem` per run, which is batch-invariant for the same reason.
+elementwise on vectors); float64 only. The projection Φ is compiled too; support recovery, taken
+once a run, uses a one-run `DiagNetProblem`, which is batch-invariant for the same reason.
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import torch
 from .config import DiagNetTask, RunConfig
 from .observation import ObservedGroup, RunRecord, clean_arrays, json_values
 from .tasks import diag_net_kernels as kernels
-from .tasks.diag_net import DiagNetProblem, draw_data, initial_params, oracle_interpolators, profile_bin_size
+from .tasks.diag_net import (MAX_EXPONENT_STEP, PROJECTION_ITERATIONS, PROJECTION_TOLERANCE, DiagNetProblem, draw_data,
+                             initial_params, oracle_interpolators, profile_bin_size)
 from .tasks.randomness import LabelNoise
 from .torch_group import EXPLOSION_FACTOR
 
@@ -143,7 +144,7 @@ class CompiledDiagNetGroup(ObservedGroup):
                 for name, oracle in zip(("dist_l1_oracle", "dist_lhalf_oracle"), self.oracles)}
 
     def _single_problem(self, i: int) -> DiagNetProblem:
-        """A one-run problem for run i (its Φ and support measures are then batch-invariant)."""
+        """A one-run problem for run i (its support measures are then batch-invariant)."""
         if i not in self._single:
             c = self.records[i].config
             self._single[i] = DiagNetProblem(self.task, [c.seed], [c.task.label_noise], torch.float64,
@@ -151,11 +152,11 @@ class CompiledDiagNetGroup(ObservedGroup):
         return self._single[i]
 
     def _projected(self, u: np.ndarray, v: np.ndarray):
-        """Φ of every run's (u, v), run by run."""
-        rows = [self._single_problem(i).gradient_flow_limit({"u": torch.from_numpy(u[i:i + 1]),
-                                                            "v": torch.from_numpy(v[i:i + 1])})
-                for i in range(u.shape[0])]
-        return np.concatenate([p["u"].numpy() for p in rows]), np.concatenate([p["v"].numpy() for p in rows])
+        """Φ of every run's (u, v), run by run (kernels.project)."""
+        out_u, out_v = np.empty_like(u), np.empty_like(v)
+        kernels.project(u, v, self.z, self.y, self.row, out_u, out_v, PROJECTION_TOLERANCE, PROJECTION_ITERATIONS,
+                        MAX_EXPONENT_STEP)
+        return out_u, out_v
 
     # ---------------------------------------------------------------- ObservedGroup's hooks
     def diverged_steps(self) -> List[int]:

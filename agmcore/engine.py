@@ -13,7 +13,7 @@ with status `cancelled` at the next check.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Sequence
 
 from .compiled_group import CompiledDiagNetGroup, compiled_supports
@@ -33,6 +33,17 @@ class Snapshot:
     elapsed: float  # seconds since the batch started
     records: List[RunRecord]
     done: bool
+    groups: Sequence[ObservedGroup] = field(default=(), repr=False)
+
+    def arrays(self) -> List[Dict]:
+        """Every run's arrays (parameters, w, w*) now: an ended run's own, a running run's current."""
+        out = {id(r): r.arrays for r in self.records}
+        for g in self.groups:
+            if g.running():
+                for rec, arrays in zip(g.records, g.run_arrays()):
+                    if rec.status == "running":
+                        out[id(rec)] = arrays
+        return [out[id(r)] for r in self.records]
 
     @property
     def steps_per_second(self) -> float:
@@ -90,7 +101,7 @@ def run_batch(configs: Sequence[RunConfig], device: str = "auto", cancel=None,
     for g in built:
         g.observe()
     t = 0
-    yield Snapshot(0, total, time.perf_counter() - start, records, False)
+    yield Snapshot(0, total, time.perf_counter() - start, records, False, built)
     while any(g.running() for g in built):
         pending = [c.steps for c in configs if c.steps > t]
         stop = min([(t // log_every + 1) * log_every] + pending)
@@ -107,7 +118,7 @@ def run_batch(configs: Sequence[RunConfig], device: str = "auto", cancel=None,
         for g in built:
             g.observe(cancelled=cancelled)
         done = not any(g.running() for g in built)
-        yield Snapshot(t, total, time.perf_counter() - start, records, done)
+        yield Snapshot(t, total, time.perf_counter() - start, records, done, built)
 
 
 def run_all(configs: Sequence[RunConfig], device: str = "auto", cancel=None,

@@ -6,7 +6,6 @@ settles statuses (finished, diverged, cancelled).
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
@@ -25,7 +24,9 @@ class RunRecord:
     steps_done: int = 0
     history: Dict[str, list] = field(default_factory=dict)  # "step" and one list per metric
     final: Dict[str, Any] = field(default_factory=dict)
-    arrays: Dict[str, Any] = field(default_factory=dict)  # params, w, w_star at the last logged step
+    arrays: Dict[str, Any] = field(default_factory=dict)  # params, w, w_star once the run has ended
+    # (while it runs, Snapshot.arrays() gives them: converting them at every logging point cost
+    # more than the measures, docs/benchmarks.md)
 
     @property
     def key(self) -> str:
@@ -53,6 +54,12 @@ def json_values(values) -> list:
     return out.tolist()
 
 
+def _recorded(metrics: Dict[str, list], config: RunConfig) -> List[str]:
+    """The metrics a run keeps: measures at Φ ("_proj") and oracle distances only when asked for."""
+    return [k for k in metrics if not ((k.endswith("_proj") and not config.manifold_metrics) or
+                                       (k.endswith("_oracle") and not config.oracle_metrics))]
+
+
 class ObservedGroup:
     """Base of a group of runs stepped together; `self.t` counts the group's steps.
 
@@ -76,21 +83,16 @@ class ObservedGroup:
         if not due:
             return
         metrics = self.logged_metrics()
-        arrays = self.run_arrays()  # current parameters, for live views
-        averaged = functools.lru_cache(maxsize=1)(self.averaged_results)  # at most once per observation
+        settled: Dict[str, Any] = {}  # the arrays and the averaged results, at most once, for runs that end now
         for i in due:
             rec = self.records[i]
-            rec.arrays = arrays[i]
             stopped = diverged_at[i] >= 0
             rec.steps_done = diverged_at[i] if stopped else self.t
             history = rec.history.setdefault("step", [])
             if not stopped:
                 history.append(self.t)
-                for k, v in metrics.items():
-                    if (k.endswith("_proj") and not rec.config.manifold_metrics) or \
-                            (k.endswith("_oracle") and not rec.config.oracle_metrics):
-                        continue
-                    rec.history.setdefault(k, []).append(v[i])
+                for k in _recorded(metrics, rec.config):
+                    rec.history.setdefault(k, []).append(metrics[k][i])
             if stopped:
                 rec.status = "diverged"
             elif cancelled:
@@ -98,14 +100,20 @@ class ObservedGroup:
             elif self.t >= rec.config.steps:
                 rec.status = "finished"
             if rec.status != "running":
-                self._finalise(i, rec, averaged)
-        self.stop([r.status == "running" for r in self.records])
+                if "arrays" not in settled:
+                    settled["arrays"] = self.run_arrays()
+                rec.arrays = settled["arrays"][i]
+                self._finalise(i, rec, settled)
+        if settled:  # some run ended now
+            self.stop([r.status == "running" for r in self.records])
 
-    def _finalise(self, i: int, rec: RunRecord, averaged):
+    def _finalise(self, i: int, rec: RunRecord, settled: Dict[str, Any]):
         rec.final = {k: v[-1] for k, v in rec.history.items() if k != "step" and v}
         rec.final.update(self.final_extras(i))
         if rec.config.tail_average and rec.status == "finished":
-            metrics, params = averaged()
+            if "averaged" not in settled:
+                settled["averaged"] = self.averaged_results()
+            metrics, params = settled["averaged"]
             rec.final.update({k: v[i] for k, v in metrics.items()})
             rec.arrays["params_avg"] = {k: v[i] for k, v in params.items()}
 

@@ -18,7 +18,7 @@ import queue
 import sys
 import threading
 import traceback
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from .compiled_group import warm_up
 from .config import RunConfig
@@ -29,15 +29,18 @@ from .observation import RunRecord
 ARRAYS_EVERY = 1.0  # seconds between sending a running run's (possibly large) arrays
 
 
-def _delta(record: RunRecord, sent: Dict[str, int], with_arrays: bool) -> Dict[str, Any]:
+def _delta(record: RunRecord, sent: Dict[str, int], arrays: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """What is new for one run since the last message; `arrays` (its current ones) to send them."""
     new = {}
     for name, values in record.history.items():
         start = sent.get(name, 0)
         new[name] = values[start:]
         sent[name] = len(values)
     delta = {"status": record.status, "steps_done": record.steps_done, "history": new, "final": record.final}
-    if with_arrays or record.status != "running":
+    if record.status != "running":
         delta["arrays"] = record.arrays
+    elif arrays is not None:
+        delta["arrays"] = arrays
     return delta
 
 
@@ -79,9 +82,10 @@ def main(threads: int, device: str):
             for snap in run_batch(configs, device=device, cancel=cancel):
                 with_arrays = snap.elapsed - last_arrays >= ARRAYS_EVERY or snap.done
                 last_arrays = snap.elapsed if with_arrays else last_arrays
+                current = snap.arrays() if with_arrays else [None] * len(snap.records)
                 send({"job": job, "type": "snapshot", "step": snap.step, "total": snap.total_steps,
                       "elapsed": snap.elapsed,
-                      "runs": [_delta(r, s, with_arrays) for r, s in zip(snap.records, sent)]})
+                      "runs": [_delta(r, s, a) for r, s, a in zip(snap.records, sent, current)]})
             send({"job": job, "type": "done"})
         except Exception as e:  # reported to the page as a message, never a traceback
             traceback.print_exc()

@@ -149,3 +149,26 @@ def test_reproduce_writes_the_same_cells_with_one_or_two_workers(tmp_path, monke
         cells[workers] = {f.name: f.read_bytes() for f in sorted((out / "cells").iterdir())}
     assert len(cells[1]) == 8
     assert cells[1] == cells[2]
+
+
+def test_compiled_projection_equals_the_torch_projection():
+    """kernels.project against DiagNetProblem.gradient_flow_limit at trained points of three seeds:
+    the same Φ within 1e-10 relative, and both interpolate the data to the tolerance."""
+    import torch
+
+    from agmcore.compiled_group import CompiledDiagNetGroup
+    from agmcore.observation import RunRecord
+    from agmcore.tasks.diag_net import PROJECTION_TOLERANCE, DiagNetProblem
+
+    configs = [RunConfig(task=TASK, optimizer=OptimizerConfig(name="adam", lr=0.02, beta2=0.99), seed=s)
+               for s in (0, 1, 2)]
+    group = CompiledDiagNetGroup([RunRecord(c) for c in configs])
+    group.advance(500)
+    ours_u, ours_v = group._projected(group.u, group.v)
+    problem = DiagNetProblem(TASK, [0, 1, 2], [0.5] * 3, torch.float64, torch.device("cpu"))
+    theirs = problem.gradient_flow_limit({"u": torch.from_numpy(group.u), "v": torch.from_numpy(group.v)})
+    assert _relative_gap(ours_u, theirs["u"].numpy()) <= 1e-10
+    assert _relative_gap(ours_v, theirs["v"].numpy()) <= 1e-10
+    residual = problem.residual({"u": torch.from_numpy(ours_u), "v": torch.from_numpy(ours_v)})
+    assert float(residual.abs().max()) <= PROJECTION_TOLERANCE * (1 + float(problem.y.abs().max()))
+    assert _relative_gap(ours_u, group.u) > 1e-6  # the iterate was off the manifold: Φ moved it

@@ -72,6 +72,8 @@ def oracle_interpolators(task: DiagNetTask, seed: int) -> Tuple[torch.Tensor, to
 
 
 MAX_EXPONENT_STEP = 4.0  # the most one Newton step of Φ may change any 4s_j (u_j² by e^±4)
+PROJECTION_TOLERANCE = 1e-13  # Φ stops once max |Zw − y| ≤ this × (1 + max |y|)
+PROJECTION_ITERATIONS = 200  # and after at most this many Newton steps
 
 
 def _backtracked(objective, x: torch.Tensor, direction: torch.Tensor, base: torch.Tensor, slope: torch.Tensor,
@@ -154,7 +156,8 @@ class DiagNetProblem(LabelNoiseRegression):
         return torch.einsum("rnd,rd,rmd->rnm", self.Z, q, self.Z)
 
     # ---------------------------------------------------------------- projection Φ
-    def gradient_flow_limit(self, params: Params, tolerance: float = 1e-13, max_iterations: int = 200) -> Params:
+    def gradient_flow_limit(self, params: Params, tolerance: float = PROJECTION_TOLERANCE,
+                            max_iterations: int = PROJECTION_ITERATIONS) -> Params:
         """Φ(θ): where the clean gradient flow from θ = (u₀, v₀) ends, found exactly.
 
         Along the flow u' = −2c⊙u, v' = 2c⊙v with c = Zᵀr/n, so u = u₀e^{−2s}, v = v₀e^{2s} with

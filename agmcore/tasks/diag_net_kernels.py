@@ -203,4 +203,90 @@ def measures(u, v, z, y, w_star, s, data_index, block, lam, bins, out, profile):
             profile[k, b] = top
 
 
+@njit(cache=True, fastmath=FAST, error_model="numpy")
+def _flow_point(z, y, a, b, lam, s4, u2, v2, w, r):
+    """The flow point of the dual λ: s4 = 4 Zᵀλ, u² = a e^{−s4}, v² = b e^{s4}, r = y − Z(u² − v²);
+    returns Σ r²."""
+    _correlate(z, lam, s4)
+    for j in range(a.shape[0]):
+        s4[j] *= 4.0
+        u2[j] = a[j] * np.exp(-s4[j])
+        v2[j] = b[j] * np.exp(s4[j])
+        w[j] = u2[j] - v2[j]
+    total = 0.0
+    for i in range(z.shape[0]):
+        acc = 0.0
+        for j in range(a.shape[0]):
+            acc += z[i, j] * w[j]
+        r[i] = y[i] - acc
+        total += r[i] * r[i]
+    return total
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy")
+def project(u, v, z, y, data_index, out_u, out_v, tolerance, max_iterations, max_exponent_step):
+    """Φ(θ) of every run, the end of the clean gradient flow, into out_u, out_v: the algorithm of
+    `DiagNetProblem.gradient_flow_limit` (Newton on the dual λ with a backtracking line search on
+    ‖y − Zw‖², the first step moving no exponent by more than max_exponent_step), run by run."""
+    runs, d = u.shape
+    n = z.shape[1]
+    a, b = np.empty(d), np.empty(d)
+    s4, u2, v2, w = np.empty(d), np.empty(d), np.empty(d), np.empty(d)
+    lam, trial, r, scratch = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    hess = np.empty((n, n))
+    for k in range(runs):
+        zk, yk = z[data_index[k]], y[data_index[k]]
+        for j in range(d):
+            a[j] = u[k, j] * u[k, j]
+            b[j] = v[k, j] * v[k, j]
+        limit = 0.0
+        for i in range(n):
+            limit = max(limit, abs(yk[i]))
+            lam[i] = 0.0
+        limit = tolerance * (1.0 + limit)
+        for _ in range(max_iterations):
+            now = _flow_point(zk, yk, a, b, lam, s4, u2, v2, w, r)
+            largest = 0.0
+            for i in range(n):
+                largest = max(largest, abs(r[i]))
+            if not largest > limit:
+                break
+            trace = 0.0
+            for i in range(n):
+                for m in range(i + 1):
+                    acc = 0.0
+                    for j in range(d):
+                        acc += zk[i, j] * (u2[j] + v2[j]) * zk[m, j]
+                    hess[i, m] = hess[m, i] = 4.0 * acc
+                trace += hess[i, i]
+            jitter = 1e-15 * max(trace, 1e-300)
+            for i in range(n):
+                hess[i, i] += jitter
+                scratch[i] = -r[i]
+            direction = np.linalg.solve(hess, scratch)
+            _correlate(zk, direction, s4)
+            steepest = 0.0
+            for j in range(d):
+                steepest = max(steepest, abs(4.0 * s4[j]))
+            t = min(max_exponent_step / steepest, 1.0)
+            accepted = False
+            for _halving in range(60):
+                for i in range(n):
+                    trial[i] = lam[i] + t * direction[i]
+                merit = _flow_point(zk, yk, a, b, trial, s4, u2, v2, w, scratch)
+                if np.isfinite(merit) and merit <= now + 1e-4 * t * (-2.0 * now):
+                    accepted = True
+                    break
+                t = t / 2
+            if not accepted or t == 0.0:
+                break
+            for i in range(n):
+                lam[i] = lam[i] + t * direction[i]
+        _correlate(zk, lam, s4)
+        for j in range(d):
+            half = 4.0 * s4[j] / 2
+            out_u[k, j] = u[k, j] * np.exp(-half)
+            out_v[k, j] = v[k, j] * np.exp(half)
+
+
 MEASURE_NAMES = ("train_loss", "test_loss", "trace_H", "trace_sqrt_diag_H", "l1", "l_half", "implied_sharpness")
