@@ -1,0 +1,45 @@
+"""Start `streamlit run app.py` on a free local port with its own store (browser tests and benchmarks)."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from typing import Tuple
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(workers: int = 1, timeout: float = 90) -> Tuple[subprocess.Popen, str]:
+    """(the server process, its URL) once /_stcore/health answers ok; raises RuntimeError if it does not."""
+    port = _free_port()
+    env = dict(os.environ, SHARPNESS_LAB_STORE=tempfile.mkdtemp(prefix="sharpness-lab-browser-"),
+               SHARPNESS_LAB_WORKERS=str(workers))
+    log = open(os.path.join(tempfile.gettempdir(), f"streamlit-{port}.log"), "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"streamlit did not start within {timeout} s (log: {log.name})")
