@@ -5,7 +5,7 @@ from agmcore.config import ConfigError
 from agmcore.family import OPTIMIZER_NAMES
 from agmcore.playground import DEFAULTS, TASK_NAMES, build_race, key_of
 from agmcore.store import race_key
-from ui import job_status, race_view
+from ui import job_status, race_view, replay
 from ui.frame import teacher_mode
 from ui.services import manager, store
 
@@ -91,7 +91,7 @@ if job is not None and job.active:
 elif stored is not None:
     st.success("Finished. This race is stored: its permalink reopens it exactly.")
     st.page_link("app_pages/result.py", label="Permalink to this result", icon=":material/link:", query_params={"run": key})
-    race_view.draw(stored, key="done", x=x, projected=True)
+    replay.draw(stored, key="done", x=x, projected=True)
     race_view.downloads(stored, key=key, x=x)
 elif job is not None:
     if job.error:

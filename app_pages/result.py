@@ -4,7 +4,7 @@ import streamlit as st
 from agmcore.config import ConfigError, RunConfig
 from agmcore.playground import settings_of, url_params
 from agmcore.store import is_key
-from ui import race_view
+from ui import race_view, replay
 from ui.services import manager, store
 
 st.title("Result")
@@ -36,6 +36,6 @@ st.page_link("app_pages/playground.py", label="Open in Playground with these set
              query_params=url_params(settings_of(configs)))
 x = st.radio("x-axis", ["step", "slow"], format_func={"step": "step t", "slow": "slow time η²·t"}.get,
              horizontal=True, key="rs_x", bind="query-params")
-race_view.draw(runs, key="result", x=x, projected=True)
+replay.draw(runs, key="result", x=x, projected=True)
 race_view.config_view(runs)
 race_view.downloads(runs, key=key, x=x)

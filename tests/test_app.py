@@ -1,4 +1,5 @@
 """Every page with AppTest: renders, controls, a tiny race, stored results, bad keys."""
+import json
 import os
 import tempfile
 import time
@@ -173,3 +174,30 @@ def test_experiments_page_shows_a_stored_sweep(monkeypatch):
     at = _app("app_pages/experiments.py", ex_seeds="1")
     assert at.success or at.warning
     assert len(at.get("plotly_chart")) == 1
+
+
+def _points_in_first_trace(chart) -> int:
+    """Points of the first trace of a chart's Plotly spec (float32 arrays travel as base64)."""
+    import base64
+
+    xs = json.loads(chart.proto.spec)["data"][0]["x"]
+    return len(base64.b64decode(xs["bdata"])) // 4 if isinstance(xs, dict) else len(xs)
+
+
+def test_result_page_replays_the_race_from_any_step(stored_race):
+    """The step slider cuts every history panel at that step; playing advances it and stops at the end."""
+    from ui.replay import SPEEDS
+
+    at = _app("app_pages/result.py", run=stored_race)
+    slider = at.select_slider(key="result_replay_step")
+    steps = [int(s) for s in slider.options]  # AppTest lists the options as text
+    assert slider.value == steps[-1] and len(steps) > 2
+    full = _points_in_first_trace(at.get("plotly_chart")[0])
+    slider.set_value(steps[1]).run()
+    assert not at.exception
+    assert _points_in_first_trace(at.get("plotly_chart")[0]) == 2 < full
+    assert "shows the end of the race" in at.caption[-1].value
+    at.toggle(key="result_replay_playing").set_value(True).run()  # from step 1, one frame further
+    assert not at.exception
+    assert at.select_slider(key="result_replay_step").value == steps[min(1 + SPEEDS["normal"], len(steps) - 1)]
+    assert at.toggle(key="result_replay_playing").value is False  # it reached the end and stopped
