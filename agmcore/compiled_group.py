@@ -33,7 +33,10 @@ def compiled_supports(config: RunConfig, device: torch.device) -> bool:
 def warm_up() -> None:
     """Load (or compile, on a fresh install) the kernels and numba's CPU target: a second or more
     that a worker pays at start rather than at its first race."""
-    CompiledDiagNetGroup([RunRecord(RunConfig(task=DiagNetTask(dim=2, samples=1, sparsity=1), steps=1))]).advance(1)
+    group = CompiledDiagNetGroup([RunRecord(RunConfig(task=DiagNetTask(dim=2, samples=1, sparsity=1), steps=1))])
+    group.advance(1)
+    group.logged_metrics()
+    group._projected(group.u, group.v)
 
 
 def second_moment_block(name: str, block_size: int, dim: int) -> int:
