@@ -43,6 +43,16 @@ def browser():
         b.close()
 
 
+def _wait_for_charts(page, at_least, timeout_s=60):
+    """The number of Plotly charts once it reaches `at_least`, or the count at the deadline:
+    Streamlit renders a page's charts one after another, so one visible chart is not all of them."""
+    charts = page.get_by_test_id("stPlotlyChart")
+    deadline = time.perf_counter() + timeout_s
+    while charts.count() < at_least and time.perf_counter() < deadline:
+        page.wait_for_timeout(200)
+    return charts.count()
+
+
 def _progress_text(page):
     return page.get_by_test_id("stProgress").first.inner_text(timeout=30_000)
 
@@ -82,7 +92,7 @@ def test_live_race_and_permalink(server, browser):
     open_stored = time.perf_counter() - start
     key = href.split("run=")[1]
     sync_api.expect(second.get_by_text(key[:16], exact=False)).to_be_visible()
-    assert second.get_by_test_id("stPlotlyChart").count() >= 6
+    assert _wait_for_charts(second, 6) >= 6
     second.screenshot(path=os.path.join(ARTIFACTS, "result-permalink.png"), full_page=True)
     with open(os.path.join(ARTIFACTS, "browser-timings.json"), "w") as f:
         json.dump({"run_to_first_plotted_point_s": round(first_point, 2), "run_to_finished_s": round(run_to_finished, 2),
