@@ -6,4 +6,8 @@ rule), `optim` (torch.optim subclasses), `config.RunConfig`, `engine.run_batch`,
 """
 # 2: the diagonal network's compiled, batch-invariant loop (docs/engine.md) changed the round-off of
 # every diag-net run, so results stored under schema 1 are not reused
-SCHEMA_VERSION = 2
+# 3: every history and final value gains the denoised measures ("_denoised", docs/denoising.md);
+# trajectories are those of schema 2, but a schema-2 document lacks what the pages now draw
+SCHEMA_VERSION = 3
+# the suffix of a measure read at the denoised iterate Φ(θ̄) (docs/denoising.md)
+DENOISED = "_denoised"

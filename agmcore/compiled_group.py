@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .config import DiagNetTask, RunConfig
-from .observation import ObservedGroup, RunRecord, clean_arrays, json_values
+from .observation import DENOISED, DENOISING_OMEGA, ObservedGroup, RunRecord, clean_arrays, json_values
 from .tasks import diag_net_kernels as kernels
 from .tasks.diag_net import (MAX_EXPONENT_STEP, PROJECTION_ITERATIONS, PROJECTION_TOLERANCE, DiagNetProblem, draw_data,
                              initial_params, oracle_interpolators, profile_bin_size)
@@ -36,7 +36,6 @@ def warm_up() -> None:
     group = CompiledDiagNetGroup([RunRecord(RunConfig(task=DiagNetTask(dim=2, samples=1, sparsity=1), steps=1))])
     group.advance(1)
     group.logged_metrics()
-    group._projected(group.u, group.v)
 
 
 def second_moment_block(name: str, block_size: int, dim: int) -> int:
@@ -73,6 +72,9 @@ class CompiledDiagNetGroup(ObservedGroup):
         blocks = -(-d // self.block)
         self.s_u, self.s_v = np.zeros((runs, blocks)), np.zeros((runs, blocks))
         self.u_sum, self.v_sum, self.averaged = np.zeros_like(self.u), np.zeros_like(self.v), np.zeros(runs)
+        self.u_bar, self.v_bar = self.u.copy(), self.v.copy()  # θ̄ (observation.DENOISING_OMEGA)
+        self.duals = np.zeros((runs, self.task.samples))  # Φ(θ̄)'s Newton, warm from the last logging point
+        self.denoised_point = None  # Φ(θ̄) at the last logging point
         hyper = lambda name: np.array([float(getattr(c.optimizer, name)) for c in configs])  # noqa: E731
         self.lr, self.beta1, self.beta2, self.lam, self.eps = (hyper(k) for k in ("lr", "beta1", "beta2", "lam", "eps"))
         self.delta = np.array([c.task.label_noise for c in configs])
@@ -114,9 +116,10 @@ class CompiledDiagNetGroup(ObservedGroup):
                 self._next_noise_chunk()
             k = min(steps, self.noise.chunk - self.position)
             kernels.advance(self.u, self.v, self.m_u, self.m_v, self.s_u, self.s_v, self.u_sum, self.v_sum,
-                            self.averaged, self.z, self.y, self.row, self.zeta, self.batch_weights, self.position,
+                            self.averaged, self.u_bar, self.v_bar, self.z, self.y, self.row, self.zeta, self.batch_weights, self.position,
                             self.delta, self.lr, self.beta1, self.beta2, self.lam, self.eps, *self.flags,
-                            self.t, k, self.alive, self.diverged_at, self.limit, self.average_from)
+                            self.t, k, self.alive, self.diverged_at, self.limit, self.average_from,
+                            DENOISING_OMEGA)
             self.position += k
             self.t += k
             steps -= k
@@ -154,11 +157,13 @@ class CompiledDiagNetGroup(ObservedGroup):
                                              torch.device("cpu"))
         return self._single[i]
 
-    def _projected(self, u: np.ndarray, v: np.ndarray):
-        """Φ of every run's (u, v), run by run (kernels.project)."""
+    def _projected(self, u: np.ndarray, v: np.ndarray, duals=None):
+        """Φ of every run's (u, v), run by run (kernels.project); Newton starts cold, or from
+        `duals` (updated in place)."""
         out_u, out_v = np.empty_like(u), np.empty_like(v)
+        duals = np.zeros((u.shape[0], self.task.samples)) if duals is None else duals
         kernels.project(u, v, self.z, self.y, self.row, out_u, out_v, PROJECTION_TOLERANCE, PROJECTION_ITERATIONS,
-                        MAX_EXPONENT_STEP)
+                        MAX_EXPONENT_STEP, duals)
         return out_u, out_v
 
     # ---------------------------------------------------------------- ObservedGroup's hooks
@@ -171,14 +176,21 @@ class CompiledDiagNetGroup(ObservedGroup):
         implied = named.pop("implied_sharpness")
         metrics = {**named, "weight_profile": json_values(profile),
                    **self._oracle_distances(self.u, self.v, ""), "implied_sharpness": implied}
+        self.denoised_point = self._projected(self.u_bar, self.v_bar, self.duals)
+        out, profile = self._measures(*self.denoised_point)
+        metrics.update({f"{name}{DENOISED}": column for name, column in zip(kernels.MEASURE_NAMES, json_values(out.T))})
+        metrics[f"weight_profile{DENOISED}"] = json_values(profile)
         if self.project:
             metrics.update(self._scalar_metrics(*self._projected(self.u, self.v), "_proj"))
         return metrics
 
     def run_arrays(self) -> List[Dict]:
         w = self.u * self.u - self.v * self.v
+        u_bar, v_bar = self.denoised_point if self.denoised_point is not None else (self.u, self.v)
+        w_bar = u_bar * u_bar - v_bar * v_bar
         out = [{"params": {"u": json_values(self.u[i]), "v": json_values(self.v[i])}, "w": json_values(w[i]),
-                "w_star": self.w_star[self.row[i]].tolist()} for i in range(len(self.records))]
+                f"w{DENOISED}": json_values(w_bar[i]), "w_star": self.w_star[self.row[i]].tolist()}
+               for i in range(len(self.records))]
         if self.oracles is not None:
             for i, run in enumerate(out):
                 run.update(w_l1_oracle=self.oracles[0][self.row[i]].tolist(),

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
+from . import DENOISED  # noqa: F401 (re-exported for the groups)
 from .config import RunConfig
 
 
@@ -31,6 +32,18 @@ class RunRecord:
     @property
     def key(self) -> str:
         return self.config.key
+
+
+# The denoised measures ("_denoised") are taken at Φ(θ̄_t), θ̄_t the ω-polynomial average of the
+# iterates, θ̄_t = θ̄_{t−1} + (ω+1)/(t+ω)·(θ_t − θ̄_{t−1}): weights ∝ s^ω on the iterates so far, so
+# it averages roughly the last t/(ω+1) steps and lags the drift by ≈ t/(ω+2). A window that
+# grows with t is scale-free in slow time η²t, whatever η; docs/denoising.md says why ω = 8.
+DENOISING_OMEGA = 8.0
+
+
+def denoising_weight(t: int, omega: float = DENOISING_OMEGA) -> float:
+    """The weight of θ_t in θ̄_t (1 at t = 1: θ̄_1 = θ_1; θ̄_0 = θ_0)."""
+    return (omega + 1.0) / (t + omega)
 
 
 def clean_arrays(arrays):

@@ -36,3 +36,10 @@ def gradient_flow_projection(problem, params: Dict[str, torch.Tensor], max_steps
             break
         theta = {name: p - column(step, p) * grads[name] for name, p in theta.items()}
     return theta
+
+
+def denoising_point(problem, averaged: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Where the denoised measures are read (docs/denoising.md): Φ(θ̄) where the task knows Φ to
+    round-off; else θ̄ itself (the discretised flow can stall or diverge far from Γ, as at the
+    near-zero initialisation of a deep factorization, and costs up to 2000 steps a point)."""
+    return problem.gradient_flow_limit(averaged) if problem.exact_flow_limit else averaged

@@ -13,8 +13,8 @@ import torch
 from .config import DiagNetTask
 from .family import make_optimizer
 from .hyper import column
-from .observation import ObservedGroup, RunRecord, clean_arrays, json_values
-from .projection import project_to_manifold
+from .observation import DENOISED, ObservedGroup, RunRecord, clean_arrays, denoising_weight, json_values
+from .projection import denoising_point, project_to_manifold
 from .sharpness import implied_sharpness
 from .tasks.diag_net import DiagNetProblem
 from .tasks.matrix_factorization import MatrixFactorizationProblem
@@ -73,6 +73,8 @@ class TorchGroup(ObservedGroup):
         self.averaging = any(r.config.tail_average for r in records)
         self.param_sum = {k: torch.zeros_like(p) for k, p in self.params.items()} if self.averaging else None
         self.averaged = torch.zeros(len(records), dtype=dtype, device=device)
+        self.param_bar = dict(self.params)  # θ̄ (observation.DENOISING_OMEGA)
+        self.denoised_point = None  # Φ(θ̄) at the last logging point
 
     def advance(self, steps: int):
         for _ in range(steps):
@@ -88,6 +90,8 @@ class TorchGroup(ObservedGroup):
         new = apply_updates(self.params, updates)
         self.params = {k: torch.where(column(self.alive, p), new[k], p) for k, p in self.params.items()}
         self.t += 1
+        weight = self.alive.to(self.averaged.dtype) * denoising_weight(self.t)  # (R,): θ̄ of a stopped run stays
+        self.param_bar = {k: b + column(weight, b) * (self.params[k] - b) for k, b in self.param_bar.items()}
         if self.averaging:
             counted = (self.alive & (self.t > self.average_from)).to(self.averaged.dtype)
             self.averaged += counted
@@ -114,12 +118,23 @@ class TorchGroup(ObservedGroup):
         if self.optimizer.name != "shampoo":  # tr(S·H) of this optimizer's own stationary preconditioner
             metrics["implied_sharpness"] = to_python(implied_sharpness(
                 self.optimizer.name, diag, self.lam, self.optimizer.block_size))
+        self.denoised_point = denoising_point(self.problem, self.param_bar)
+        diag = self.problem.hessian_diagonal(self.denoised_point)
+        metrics.update({f"{k}{DENOISED}": to_python(v) for k, v in self.problem.metrics(self.denoised_point, diag).items()
+                        if not k.endswith("_oracle")})
+        if self.optimizer.name != "shampoo":
+            metrics[f"implied_sharpness{DENOISED}"] = to_python(implied_sharpness(
+                self.optimizer.name, diag, self.lam, self.optimizer.block_size))
         if self.project:
             metrics.update(self.scalar_metrics(project_to_manifold(self.problem, self.params), "_proj"))
         return metrics
 
     def run_arrays(self) -> List[Dict]:
-        return clean_arrays(self.problem.arrays(self.params))
+        out = clean_arrays(self.problem.arrays(self.params))
+        if self.denoised_point is not None:
+            for run, denoised in zip(out, clean_arrays(self.problem.arrays(self.denoised_point))):
+                run.update({f"{k}{DENOISED}": denoised[k] for k in ("w", "W") if k in denoised})
+        return out
 
     def final_extras(self, i: int) -> Dict[str, float]:
         return clean_arrays({k: v[i].item() for k, v in self.problem.final_extras(self.params).items()})

@@ -99,3 +99,30 @@ def test_live_race_and_permalink(server, browser):
                    "open_stored_result_s": round(open_stored, 2)}, f)
     print(f"\nRun → first plotted point: {first_point:.2f} s; open stored result: {open_stored:.2f} s")
     context.close()
+    _screenshot_every_page(browser, server, href)
+
+
+PAGES = {"home": "/", "playground": f"/playground?{RACE}", "gallery": "/gallery", "experiments": "/experiments"}
+
+
+def _screenshot_every_page(browser, server, result_href):
+    """Every page, normal and in teacher mode, tall enough to hold all its panels, for review; in
+    teacher mode the charts' axis text is at least 18 px."""
+    context = browser.new_context(viewport={"width": 1440, "height": 4000})
+    page = context.new_page()
+    pages = dict(PAGES, result="/" + result_href.lstrip("/"))
+    for name, path in pages.items():
+        for teacher in (False, True):
+            url = server + path + (("&" if "?" in path else "?") + "teacher=1" if teacher else "")
+            page.goto(url)
+            page.get_by_test_id("stTopNavLink").first.wait_for(timeout=60_000)
+            if name in ("playground", "result"):
+                _wait_for_charts(page, 7)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=os.path.join(ARTIFACTS, f"page-{name}{'-teacher' if teacher else ''}.png"))
+            if teacher and name in ("playground", "result"):
+                sizes = page.eval_on_selector_all(
+                    "[data-testid=stPlotlyChart] .xtick text, [data-testid=stPlotlyChart] .ytick text",
+                    "nodes => nodes.map(n => parseFloat(getComputedStyle(n).fontSize))")
+                assert sizes and min(sizes) >= 18, (name, min(sizes or [0]))
+    context.close()

@@ -29,7 +29,9 @@ def test_run_writes_the_schema(tmp_path):
                                           "eps": 1e-8, "bias_correction": False, "block_size": 16}
     assert doc["history"]["step"] == [0, 100, 200, 300]
     for name in ("train_loss", "test_loss", "trace_H", "trace_sqrt_diag_H", "l1", "l_half"):
-        assert len(doc["history"][name]) == 4
+        assert len(doc["history"][name]) == len(doc["history"][f"{name}_denoised"]) == 4
+        assert doc["final"][f"{name}_denoised"] == doc["history"][f"{name}_denoised"][-1]
+    assert len(doc["w_denoised"]) == 30
     assert set(doc["final"]) >= {"train_loss", "test_loss", "trace_H", "trace_sqrt_diag_H", "l1", "l_half",
                                  "support_precision", "support_recall"}
     assert len(doc["params"]["u"]) == len(doc["params"]["v"]) == len(doc["w"]) == len(doc["w_star"]) == 30
@@ -43,6 +45,7 @@ def test_matrix_factorization_to_stdout():
     doc = json.loads(proc.stdout)
     assert set(doc["params"]) == {"W1", "W2", "W3"}
     assert {"effective_rank", "nuclear_norm", "singular_values"} <= set(doc["history"])
+    assert {"effective_rank_denoised", "nuclear_norm_denoised", "test_loss_denoised"} <= set(doc["final"])
 
 
 def test_two_scheme_flag():

@@ -35,11 +35,11 @@ SQRT_MEASURES = ("trace_sqrt_diag_H", "l_half", "implied_sharpness")
 
 def _close(name, ours, reference, rtol, dim) -> bool:
     """Within rtol of the reference, but for two kinds of measure whose conditioning forbids it:
-    the clean loss at Φ is round-off (≈ 1e-32) on both paths, and a sum of square roots of
+    the clean loss at Φ (of θ or θ̄) is round-off (≈ 1e-32) on both paths, and a sum of square roots of
     entries that are round-off near 0 (diag H on Γ, where the residual term is ±1e-17) moves by up
     to √(round-off) per entry: 2d·√1e-15 absolute, however equal the trajectories."""
     ours, reference = np.asarray(ours, float), np.asarray(reference, float)
-    if name.startswith("train_loss") and name.endswith("_proj"):
+    if name.startswith("train_loss") and name.endswith(("_proj", "_denoised")):
         return max(np.abs(ours).max(), np.abs(reference).max()) < 1e-20
     if name.startswith(SQRT_MEASURES):
         return bool(np.all(np.abs(ours - reference) <= rtol * np.abs(reference) + 2 * dim * ROUNDOFF ** 0.5))

@@ -17,18 +17,20 @@ def diag_docs():
 
 def test_race_figures(diag_docs):
     figs = figures.race_figures(diag_docs, x="slow", projected=True)
-    assert set(figs) == {"loss", "sharpness", "sharpness_projected", "bias", "truth", "weights_0", "weights_1"}
+    assert set(figs) == {"loss", "sharpness", "sharpness_projected", "bias", "verdict", "truth", "weights_0",
+                         "weights_1"}
     loss = figs["loss"]
-    assert len(loss.data) == 4  # train and test per optimizer
+    assert len(loss.data) == 4  # at Φ(θ̄) and at the last iterate, per optimizer
     lr = diag_docs[0]["config"]["optimizer"]["lr"]
     assert loss.data[0].x[-1] == pytest.approx(6000 * lr**2, rel=1e-6)  # slow time η²·t
-    titles = [a.text for a in figs["sharpness"].layout.annotations]
-    assert titles == ["tr(H): SGD's measure", "tr(Diag(H)^½): Adam's measure", "tr(S·H): each one's own"]
-    assert len(figs["sharpness_projected"].layout.annotations) == 2  # not recorded at Φ(θ)
+    titles = [a.text for a in figs["sharpness"].layout.annotations if a.text.startswith("<b>")]
+    assert titles[0].startswith("<b>tr(H)</b> · SGD drives it down<br>lower at the end: ")
+    assert titles[1].startswith("<b>tr(Diag(H)^½)</b> · Adam drives it down<br>lower at the end: ")
     heat = figs["weights_0"]
     assert heat.data[0].z.shape == (84, 401)  # 250 coordinates in ⌈250/3⌉ bins of 3, every logged step
     support = [j // 3 for j, v in enumerate(diag_docs[0]["w_star"]) if v]
     assert sorted(heat.data[1].y.tolist()) == sorted(set(support))
+    assert heat.layout.title.text.startswith("Weights at Φ(θ̄) over time")
 
 
 def test_figures_decimate_long_histories(diag_docs):
@@ -41,8 +43,9 @@ def test_matrix_factorization_figures():
     docs = [to_document(r) for r in run_all([RunConfig(task=task, optimizer=OptimizerConfig(name="sgd", lr=0.1),
                                                        steps=200, log_every=50)])]
     figs = figures.race_figures(docs)
-    assert figs["bias"].layout.annotations[1].text == "effective rank"
+    assert figs["bias"].layout.annotations[1].text.startswith("<b>effective rank</b>")
     assert len(figs["truth"].data) == 2 and len(figs["weights_0"].data) == 5
+    assert "at θ̄" in figs["loss"].data[0].hovertemplate  # no exact Φ for a factorization
 
 
 def test_history_csv(diag_docs):

@@ -1,38 +1,73 @@
 """Drawing a race (live or stored): its figures, its numbers and its downloads."""
 from __future__ import annotations
 
+import html
 import json
 from typing import Dict, List, Sequence
 
+import pandas as pd
 import streamlit as st
 
-from agmcore import figures
+from agmcore import DENOISED, figures
 from agmcore.exports import figure_bytes, figure_format
 from agmcore.results import dumps
+from agmcore.verdict import denoised_last, still_moving, verdict
+from ui.frame import teacher_mode
+
+
+SUMMARY_MEASURES = {"test_loss": "test loss", "trace_H": "tr(H)", "trace_sqrt_diag_H": "tr(Diag(H)^½)", "l1": "‖w‖₁",
+                    "l_half": "Σ|w|^½", "nuclear_norm": "nuclear norm", "effective_rank": "effective rank"}
 
 
 def summary_table(runs: Sequence[Dict]) -> List[Dict]:
+    """One row per run: its latest measures at Φ(θ̄), its last-iterate test loss, its slow phase."""
     rows = []
     for run in runs:
         h = run.get("history") or {}
-        last = {k: (v[-1] if v else None) for k, v in h.items() if k != "step" and v and not isinstance(v[-1], list)}
-        rows.append({"run": figures.label(run["config"]), "status": run.get("status", ""),
-                     "steps": run.get("steps_done", 0), **{k: last.get(k) for k in
-                     ("test_loss", "train_loss", "trace_H", "trace_sqrt_diag_H", "l1", "l_half",
-                      "effective_rank", "nuclear_norm") if k in last}})
+        row = {"run": figures.label(run["config"]), "status": run.get("status", ""), "steps": run.get("steps_done", 0),
+               "slow phase": "still moving" if still_moving(run) else "settled"}
+        for name, title in SUMMARY_MEASURES.items():
+            if h.get(name + DENOISED) or h.get(name):
+                row[f"{title} at Φ(θ̄)"] = denoised_last(run, name)
+        row["test loss at θ_t"] = next((v for v in reversed(h.get("test_loss") or []) if v is not None), None)
+        rows.append(row)
     return rows
 
 
-def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = False, static: bool = False):
-    """All figures of a race. `static` (result pages) keeps Plotly's zoom across reruns."""
-    figs = figures.race_figures(runs, x, projected)
-    st.dataframe(summary_table(runs), hide_index=True)
+def _legend(runs: Sequence[Dict]):
+    """The one legend of the figures below it: a coloured line and the run's label each."""
+    items = "".join(f'<span style="margin-right:2em;white-space:nowrap"><span style="display:inline-block;width:2.2em;'
+                    f'height:0.35em;background:{color};vertical-align:middle;margin-right:0.5em"></span>'
+                    f'{html.escape(text)}</span>' for color, text in figures.legend_items(runs))
+    st.html(f'<div data-testid="race-legend" style="font-size:1.05em;line-height:2">{items}'
+            '<span style="color:#666">· bold: at the denoised iterate Φ(θ̄); faint: the last iterate θ_t</span></div>')
+
+
+def _table(runs: Sequence[Dict]):
+    colors = [c for c, _ in figures.legend_items(runs)]
+    frame = pd.DataFrame(summary_table(runs))
+    styled = frame.style.apply(lambda column: [f"color: {colors[i]}; font-weight: 600" for i in range(len(column))],
+                               subset=["run"]).format("{:.4g}", subset=[c for c in frame.columns if " at " in c], na_rep="–")
+    st.dataframe(styled, hide_index=True)
+
+
+def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = False):
+    """All figures of a race, under one legend, with the verdict read from its own numbers."""
+    teacher = teacher_mode()
+    figs = figures.race_figures(runs, x, projected, teacher=teacher, legend=False)
+    _legend(runs)
+    result = verdict(runs)
+    if result.sentences:
+        st.markdown("**Verdict at the denoised iterate:** " + "; ".join(result.sentences) + ".")
+    st.caption(WHY_DENOISED if runs[0]["config"]["task"]["name"] == "diag-net" else WHY_AVERAGED)
+    _table(runs)
+    st.plotly_chart(figs["sharpness"], key=f"{key}_sharpness", width="stretch")
+    st.plotly_chart(figs["bias"], key=f"{key}_bias", width="stretch")
     left, right = st.columns(2)
     with left:
         st.plotly_chart(figs["loss"], key=f"{key}_loss", width="stretch")
     with right:
-        st.plotly_chart(figs["bias"], key=f"{key}_bias", width="stretch")
-    st.plotly_chart(figs["sharpness"], key=f"{key}_sharpness", width="stretch")
+        st.plotly_chart(figs["verdict"], key=f"{key}_verdict", width="stretch")
     if "sharpness_projected" in figs:
         st.plotly_chart(figs["sharpness_projected"], key=f"{key}_sharpness_proj", width="stretch")
     st.plotly_chart(figs["truth"], key=f"{key}_truth", width="stretch")
@@ -41,6 +76,15 @@ def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = Fals
         with columns[i % len(columns)]:
             st.plotly_chart(figs[f"weights_{i}"], key=f"{key}_weights_{i}", width="stretch")
     return figs
+
+
+WHY_DENOISED = ("Why two curves per optimizer: Adam keeps every near-zero coordinate moving by about η, so at the "
+                "last iterate θ_t (faint) its measures show that fluctuation, not its bias. The bold curves read "
+                "each measure at Φ(θ̄), the exact projection onto the minimizers of a running average of the "
+                "iterates (docs/denoising.md).")
+WHY_AVERAGED = ("Why two curves per optimizer: the label noise keeps the last iterate θ_t (faint) fluctuating around "
+                "the minimizers. The bold curves read each measure at θ̄, a running average of the iterates; a "
+                "factorization has no exact projection onto the minimizers (docs/denoising.md).")
 
 
 def downloads(runs: Sequence[Dict], key: str, x: str = "step"):
@@ -57,7 +101,7 @@ def downloads(runs: Sequence[Dict], key: str, x: str = "step"):
                            mime="text/csv", key=f"{key}_csv", on_click="ignore")
     extension, mime = figure_format()
     with cols[2]:
-        for name in ("loss", "sharpness", "bias"):
+        for name in ("sharpness", "bias", "loss", "verdict"):
             st.download_button(f"Figure: {name} ({extension.upper()})",
                                data=lambda n=name: figure_bytes(figures.race_figures(runs, x)[n]),
                                file_name=f"{name}-{key[:12]}.{extension}", mime=mime, key=f"{key}_fig_{name}",

@@ -100,6 +100,8 @@ def weights(params: Params) -> torch.Tensor:
 class DiagNetProblem(LabelNoiseRegression):
     """R runs of one task shape; runs with equal seeds share data, init and noise."""
 
+    exact_flow_limit = True  # gradient_flow_limit: Newton on the dual, to round-off
+
     def __init__(self, task: DiagNetTask, seeds: Sequence[int], label_noise: Sequence[float],
                  dtype: torch.dtype, device: torch.device, oracles: bool = False):
         self.task, self.seeds, self.dtype, self.device = task, list(seeds), dtype, device

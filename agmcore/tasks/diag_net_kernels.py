@@ -89,15 +89,17 @@ def _update(p, g, m, second, t, lr, beta1, beta2, lam, eps, heavy_ball, use_mome
 
 
 @njit(cache=True, fastmath=FAST, error_model="numpy")
-def advance(u, v, m_u, m_v, s_u, s_v, u_sum, v_sum, averaged,  # per-run state, (R, ·) and (R,)
+def advance(u, v, m_u, m_v, s_u, s_v, u_sum, v_sum, averaged, u_bar, v_bar,  # per-run state, (R, ·), (R,)
             z, y, data_index,  # data per seed (U, n, d), (U, n), run -> seed row
             noise, batch_weights, noise_position, delta,  # ζ (U, K, n), b (U, K, n) or (0, 0, 0), (R,)
             lr, beta1, beta2, lam, eps,  # (R,) each
             heavy_ball, use_momentum, use_second, bias_correction, block,  # the group's structure
-            t0, steps, alive, diverged_at, limit, average_from):
+            t0, steps, alive, diverged_at, limit, average_from, omega):
     """Step every alive run `steps` times from step t0, in place. A run whose clean loss is
     non-finite or above its limit stops there unchanged (diverged_at = that step). With
-    average_from[r] < the step count, θ after each counted step is added to u_sum, v_sum."""
+    average_from[r] < the step count, θ after each counted step is added to u_sum, v_sum.
+    (u_bar, v_bar) is the running average θ̄_t ← θ̄_{t−1} + (ω+1)/(t+ω)·(θ_t − θ̄_{t−1})
+    (observation.denoising_weight)."""
     runs, d = u.shape
     n = z.shape[1]
     w = np.empty(d)
@@ -135,6 +137,10 @@ def advance(u, v, m_u, m_v, s_u, s_v, u_sum, v_sum, averaged,  # per-run state, 
                     heavy_ball, use_momentum, use_second, bias_correction, block)
             _update(v[k], g_v, m_v[k], s_v[k], t + 1, lr[k], beta1[k], beta2[k], lam[k], eps[k],
                     heavy_ball, use_momentum, use_second, bias_correction, block)
+            weight_now = (omega + 1.0) / (t + 1.0 + omega)
+            for j in range(d):
+                u_bar[k, j] += weight_now * (u[k, j] - u_bar[k, j])
+                v_bar[k, j] += weight_now * (v[k, j] - v_bar[k, j])
             if t + 1 > average_from[k]:
                 averaged[k] += 1.0
                 for j in range(d):
@@ -224,10 +230,12 @@ def _flow_point(z, y, a, b, lam, s4, u2, v2, w, r):
 
 
 @njit(cache=True, fastmath=FAST, error_model="numpy")
-def project(u, v, z, y, data_index, out_u, out_v, tolerance, max_iterations, max_exponent_step):
+def project(u, v, z, y, data_index, out_u, out_v, tolerance, max_iterations, max_exponent_step, duals):
     """Φ(θ) of every run, the end of the clean gradient flow, into out_u, out_v: the algorithm of
     `DiagNetProblem.gradient_flow_limit` (Newton on the dual λ with a backtracking line search on
-    ‖y − Zw‖², the first step moving no exponent by more than max_exponent_step), run by run."""
+    ‖y − Zw‖², the first step moving no exponent by more than max_exponent_step), run by run.
+    Newton starts from duals[k] (zeros: a cold start) and leaves the solution there, so a
+    projection of a slowly moving point (θ̄ at successive logging points) can start warm."""
     runs, d = u.shape
     n = z.shape[1]
     a, b = np.empty(d), np.empty(d)
@@ -242,7 +250,7 @@ def project(u, v, z, y, data_index, out_u, out_v, tolerance, max_iterations, max
         limit = 0.0
         for i in range(n):
             limit = max(limit, abs(yk[i]))
-            lam[i] = 0.0
+            lam[i] = duals[k, i]
         limit = tolerance * (1.0 + limit)
         for _ in range(max_iterations):
             now = _flow_point(zk, yk, a, b, lam, s4, u2, v2, w, r)
@@ -282,6 +290,8 @@ def project(u, v, z, y, data_index, out_u, out_v, tolerance, max_iterations, max
                 break
             for i in range(n):
                 lam[i] = lam[i] + t * direction[i]
+        for i in range(n):
+            duals[k, i] = lam[i]
         _correlate(zk, lam, s4)
         for j in range(d):
             half = 4.0 * s4[j] / 2

@@ -19,6 +19,8 @@ Params = Dict[str, torch.Tensor]
 class LabelNoiseRegression:
     """Mixin: needs self.noise (LabelNoise), self.delta (R, 1), self.task.samples."""
 
+    exact_flow_limit = False  # whether gradient_flow_limit is Φ to round-off (else a discretised flow)
+
     def residual(self, params: Params) -> torch.Tensor:
         raise NotImplementedError
 
