@@ -69,10 +69,9 @@ def label(config: Dict[str, Any], with_seed: bool = True) -> str:
     return text
 
 
-def run_colors(runs: Sequence[Dict]) -> List[str]:
-    """One colour per run: its optimizer's, or (for a second run of the same optimizer) the next
-    palette colour no run of this race uses."""
-    names = [r["config"]["optimizer"]["name"] for r in runs]
+def palette_for(names: Sequence[str]) -> List[str]:
+    """One colour per entry of a list of optimizer names: the optimizer's own colour, or (for a
+    second entry of the same optimizer, e.g. AdamE at another λ) a palette colour no entry uses."""
     taken = {OPTIMIZER_COLORS.get(n) for n in names}
     spare = [c for c in COLORS if c not in taken]
     seen, out = set(), []
@@ -83,6 +82,11 @@ def run_colors(runs: Sequence[Dict]) -> List[str]:
         seen.add(name)
         out.append(color)
     return out
+
+
+def run_colors(runs: Sequence[Dict]) -> List[str]:
+    """One colour per run of a race (palette_for its optimizers)."""
+    return palette_for([r["config"]["optimizer"]["name"] for r in runs])
 
 
 def arrays_of(run: Dict[str, Any]) -> Dict[str, Any]:

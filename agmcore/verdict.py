@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence
 
 from . import DENOISED
 MOVING_TOLERANCE = 0.03  # relative fall of the own measure over the last tenth (docs/denoising.md)
+LEVEL = 1e-4  # a relative gap below this is "level" (round-off and the Newton tolerance are far below)
 
 # measure -> (what it is called, whose bias it is: the optimizer that drives it down)
 DIAG_MEASURES = {
@@ -105,7 +106,7 @@ def verdict(runs: Sequence[Dict]) -> Verdict:
             continue
         gap = 1 - low / next_low
         who, other = display_name(runs[i]["config"]), display_name(runs[j]["config"])
-        if gap < 0.001:
+        if gap < LEVEL:
             sentences.append(f"{who} and {other} level on {title}")
         else:
             lower = "lower" if len(ranked) == 2 else "lowest"
@@ -133,4 +134,14 @@ def ahead_at_end(runs: Sequence[Dict], measure: str) -> Optional[str]:
 
     def named(k):
         return display_name(runs[k]["config"]) + (" (still moving)" if still_moving(runs[k]) else "")
-    return f"lower at the end: {named(i)} ({low:.3g} vs {named(j)} {other:.3g})"
+    low_text, other_text = distinct(low, other)
+    return f"lower at the end: {named(i)} ({low_text} vs {named(j)} {other_text})"
+
+
+def distinct(a: float, b: float) -> tuple:
+    """Two values with the fewest significant digits (3 to 6) that tell them apart."""
+    for digits in range(3, 7):
+        left, right = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if left != right:
+            break
+    return left, right

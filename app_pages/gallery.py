@@ -1,9 +1,11 @@
 """Gallery: stored races, newest first, filterable, each linked to its result page."""
 import datetime
+import html
 
 import streamlit as st
 
 from agmcore.family import OPTIMIZER_NAMES
+from agmcore.figures import palette_for
 from agmcore.playground import TASK_NAMES
 from ui.services import store
 
@@ -18,5 +20,7 @@ if not entries:
 for e in entries:
     when = datetime.datetime.fromtimestamp(e["created"]).strftime("%Y-%m-%d %H:%M")
     size = f"d = {e['size']}" if e["task"] == "diag-net" else f"m = {e['size']}"
-    st.markdown(f"[{' vs '.join(e['optimizers'])}](/result?run={e['key']}) · {e['task']}, {size}, "
-                f"n = {e['samples']}, {e['steps']:,} steps, seed {', '.join(map(str, e['seeds']))} · {when}")
+    names = " vs ".join(f'<span style="color:{color};font-weight:600">{html.escape(name)}</span>'  # the race's own colours
+                        for name, color in zip(e["optimizers"], palette_for(e["optimizers"])))
+    st.markdown(f"[{names}](/result?run={e['key']}) · {e['task']}, {size}, n = {e['samples']}, "
+                f"{e['steps']:,} steps, seed {', '.join(map(str, e['seeds']))} · {when}", unsafe_allow_html=True)

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from agmcore.playground import DEFAULTS
-from agmcore.presets import CAPTIONS, PRESETS
+from agmcore.presets import PRESETS, caption
 
 st.title("How adaptive optimizers differ from SGD in the solutions they find")
 st.markdown(
@@ -38,6 +38,6 @@ for column, (name, settings) in zip(columns, PRESETS.items()):
     with column:
         st.button(name, key=f"home_preset_{list(PRESETS).index(name)}", on_click=open_preset, args=(settings,),
                   width="stretch")
-        st.caption(CAPTIONS[name])
+        st.caption(caption(name))
 if st.session_state.pop("home_target", None):
     st.switch_page("app_pages/playground.py")

@@ -125,4 +125,8 @@ def _screenshot_every_page(browser, server, result_href):
                     "[data-testid=stPlotlyChart] .xtick text, [data-testid=stPlotlyChart] .ytick text",
                     "nodes => nodes.map(n => parseFloat(getComputedStyle(n).fontSize))")
                 assert sizes and min(sizes) >= 18, (name, min(sizes or [0]))
+            if teacher and name == "result":
+                for i in range(page.get_by_test_id("stPlotlyChart").count()):
+                    page.get_by_test_id("stPlotlyChart").nth(i).screenshot(
+                        path=os.path.join(ARTIFACTS, f"panel-{i}-teacher.png"))
     context.close()

@@ -202,3 +202,11 @@ def test_weight_views_stay_readable_at_large_d(dim):
     assert sorted(truth.x.tolist()) == sorted((support // size * size).tolist())  # support marked, w* drawn
     assert max(abs(run.y)) == pytest.approx(1.0, abs=0.01)  # each bin shows its largest |w|
     assert f"bins of {size}" in fig.layout.xaxis.title.text
+
+
+def test_close_values_get_the_digits_that_tell_them_apart():
+    from agmcore.verdict import distinct
+
+    assert distinct(1.65, 1.652) == ("1.65", "1.652")
+    assert distinct(5.25, 9.42) == ("5.25", "9.42")
+    assert distinct(2.0, 2.0) == ("2", "2")  # equal values stay short

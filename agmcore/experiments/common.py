@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..config import OptimizerConfig, RunConfig
 from ..endpoints import measure_name
-from ..figures import COLORS
+from ..figures import palette_for
 
 SCALES = ("classroom", "paper")
 
@@ -53,7 +53,8 @@ def sgd_and_agms(sgd_lr: float, names: Sequence[str], block_size: int = 16, **sh
 
 
 def color_of(optimizer: OptimizerConfig, roster: Sequence[OptimizerConfig]) -> str:
-    """One colour per optimizer of an experiment's roster (the first for one not in it)."""
+    """The optimizer's colour in an experiment's roster (figures.palette_for: its own colour
+    everywhere, a spare one for a second AdamE λ; the first entry's for one not in the roster)."""
     names = [measure_name(o) for o in roster]
     name = measure_name(optimizer)
-    return COLORS[(names.index(name) if name in names else 0) % len(COLORS)]
+    return palette_for([o.name for o in roster])[names.index(name) if name in names else 0]

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..config import DiagNetTask, OptimizerConfig, RunConfig
-from ..figures import COLORS, label
+from ..figures import label, palette_for
 from .common import tail_mean
 
 RECOVERED = 0.1  # a final test loss below this counts as recovering w* (initial ≈ ½‖w*‖² ≈ 0.5–1.5 at κ = 3)
@@ -148,10 +148,11 @@ def sample_complexity_figure(configs, docs) -> go.Figure:
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06)
     curves = list(_by_optimizer_and_n(configs, docs).items())
     oracles = list(oracle_test_losses(configs, docs).items())
+    colors = palette_for([name.split()[0] for name, _ in curves])  # a curve's label starts with its optimizer
     for i, (name, per_n) in enumerate(curves + oracles):
         ns = sorted(per_n)
         oracle = i >= len(curves)
-        color = ("#555555", "#999999")[(i - len(curves)) % 2] if oracle else COLORS[i % len(COLORS)]
+        color = ("#555555", "#999999")[(i - len(curves)) % 2] if oracle else colors[i]
         dash = "dash" if oracle else "solid"
         fig.add_trace(go.Scatter(x=ns, y=[max(statistics.median(per_n[n]), FLOOR) for n in ns], name=name,
                                  mode="lines+markers", legendgroup=name, line=dict(color=color, dash=dash)), row=1, col=1)
