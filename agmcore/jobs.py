@@ -98,7 +98,7 @@ class JobManager:
             job = self._jobs.get(key)
             if job is not None and job.active:
                 return key
-            if self.store.get_race(key) is not None:
+            if self.store.usable_race(key) is not None:  # a damaged one is computed again
                 return key
             self._jobs[key] = Job(key, list(configs), total=max(c.steps for c in configs),
                                   runs=[{"status": QUEUED, "steps_done": 0, "history": {}, "final": {}, "arrays": {}}

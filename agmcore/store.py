@@ -1,9 +1,18 @@
 """The result store: finished runs and races in a diskcache folder, JSON text only.
 
-Values are always `str` (JSON), which diskcache stores as text and never unpickles
-(CVE-2025-69872: a pickled value would let whoever writes the folder run code). The folder
-lives outside the repository (SHARPNESS_LAB_STORE, default ~/.cache/sharpness-lab/store), is
-created with mode 0700, and is bounded by a size limit with least-recently-used eviction.
+What is guaranteed (README, "How results are stored"):
+
+- **No code runs from the store.** It is read and written through `TextOnlyDisk`, which keeps
+  keys and values as text and refuses, rather than unpickles, anything else found in the folder
+  (diskcache's default Disk unpickles whatever it finds: a pickled value planted by whoever can
+  write the folder would run code, CVE-2025-69872).
+- **A damaged entry is reported, not trusted.** Every document read is checked: its shape, its
+  schema, and that its key is its content's key (a run's configuration hashes to it; a race's
+  runs hash to it). Anything else raises `DamagedEntry`, which pages show as "this stored entry
+  is damaged"; the gallery skips such entries and counts them.
+- The folder lives outside the repository (SHARPNESS_LAB_STORE, default
+  ~/.cache/sharpness-lab/store), is created with mode 0700, and is bounded by a size limit with
+  least-recently-used eviction.
 
 Keys: "run:<key>" (one run, the CLI schema), "race:<key>" (runs compared together: their keys
 and when), "index:<key>" (a small summary of a race for the gallery).
@@ -17,9 +26,10 @@ import time
 from typing import Any, Dict, List, Optional, Sequence
 
 import diskcache
+from diskcache.core import MODE_RAW, MODE_TEXT, UNKNOWN
 
 from . import SCHEMA_VERSION
-from .config import RunConfig
+from .config import ConfigError, RunConfig
 
 DEFAULT_FOLDER = os.path.join(os.path.expanduser("~"), ".cache", "sharpness-lab", "store")
 DEFAULT_SIZE_LIMIT = 2 * 1024**3  # bytes
@@ -45,6 +55,73 @@ def summary(configs: Sequence[RunConfig], key: str, created: float) -> Dict[str,
             "optimizers": [c.optimizer.name for c in configs], "seeds": sorted({c.seed for c in configs})}
 
 
+class DamagedEntry(Exception):
+    """A stored entry that is not what this store writes (unreadable, wrong shape, or its key
+    not its content's); the message says which and why."""
+
+
+class TextOnlyDisk(diskcache.Disk):
+    """diskcache's Disk for text keys and values only: storing anything else is a TypeError, and
+    a pickled (or binary) key or value found in the folder raises DamagedEntry unread."""
+
+    def store(self, value, read, key=UNKNOWN):
+        if not isinstance(value, str) or read:
+            raise TypeError("the result store keeps JSON text only")
+        return super().store(value, read, key=key)
+
+    def fetch(self, mode, filename, value, read):
+        if mode not in (MODE_RAW, MODE_TEXT):
+            raise DamagedEntry("a stored value is not text (pickled or binary): refused unread")
+        value = super().fetch(mode, filename, value, read)
+        if not isinstance(value, str):
+            raise DamagedEntry("a stored value is not text: refused")
+        return value
+
+    def get(self, key, raw):
+        if not raw:
+            raise DamagedEntry("a stored key is pickled: refused unread")
+        return super().get(key, raw)
+
+
+def _require(condition: bool, key: str, why: str):
+    if not condition:
+        raise DamagedEntry(f"the stored entry {key} is damaged: {why}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def checked_run(key: str, doc: Any) -> Dict[str, Any]:
+    """A run document whose shape, schema and key hold (else DamagedEntry)."""
+    name = f"run:{key[:12]}…"
+    _require(isinstance(doc, dict), name, "not a JSON object")
+    _require(doc.get("schema") == SCHEMA_VERSION, name, f"schema {doc.get('schema')!r}, not {SCHEMA_VERSION}")
+    for field, kind in (("config", dict), ("history", dict), ("final", dict), ("status", str)):
+        _require(isinstance(doc.get(field), kind), name, f"'{field}' missing or not a {kind.__name__}")
+    _require(all(isinstance(v, list) for v in doc["history"].values()), name, "a history that is not lists")
+    try:
+        config = RunConfig.from_dict(doc["config"])
+    except (ConfigError, KeyError, TypeError, ValueError) as e:
+        raise DamagedEntry(f"the stored entry {name} is damaged: its configuration does not read ({e})") from None
+    _require(config.key == key and doc.get("key") == key, name, "its content does not match its key")
+    return doc
+
+
+def checked_index(key: str, entry: Any) -> Dict[str, Any]:
+    """A gallery entry of the shape `summary` writes (else DamagedEntry)."""
+    name = f"index:{key[:12]}…"
+    _require(isinstance(entry, dict) and entry.get("key") == key, name, "not an entry for this key")
+    _require(_is_number(entry.get("created")), name, "no time of creation")
+    for field, kind in (("task", str), ("size", int), ("samples", int), ("steps", int)):
+        _require(isinstance(entry.get(field), kind), name, f"'{field}' missing or not a {kind.__name__}")
+    _require(isinstance(entry.get("optimizers"), list) and all(isinstance(o, str) for o in entry["optimizers"]),
+             name, "no list of optimizers")
+    _require(isinstance(entry.get("seeds"), list) and all(isinstance(x, int) for x in entry["seeds"]),
+             name, "no list of seeds")
+    return entry
+
+
 class ResultStore:
     """Runs and races by content key (see module docstring)."""
 
@@ -53,11 +130,18 @@ class ResultStore:
         limit = size_limit or int(os.environ.get("SHARPNESS_LAB_STORE_LIMIT", DEFAULT_SIZE_LIMIT))
         os.makedirs(self.folder, mode=0o700, exist_ok=True)
         os.chmod(self.folder, 0o700)
-        self.cache = diskcache.Cache(self.folder, size_limit=limit, eviction_policy="least-recently-used")
+        self.cache = diskcache.Cache(self.folder, size_limit=limit, eviction_policy="least-recently-used",
+                                     disk=TextOnlyDisk)
 
-    def _get(self, key: str) -> Optional[Dict[str, Any]]:
+    def _get(self, key: str) -> Optional[Any]:
+        """The JSON stored under `key`, None if there is none; DamagedEntry if it is not JSON text."""
         text = self.cache.get(key)
-        return json.loads(text) if isinstance(text, str) else None
+        if text is None:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise DamagedEntry(f"the stored entry {key[:18]}… is damaged: not JSON") from None
 
     def _put(self, key: str, value: Dict[str, Any]):
         self.cache.set(key, json.dumps(value, allow_nan=False, separators=(",", ":")))
@@ -67,7 +151,18 @@ class ResultStore:
         self._put(f"run:{doc['key']}", doc)
 
     def get_run(self, key: str) -> Optional[Dict[str, Any]]:
-        return self._get(f"run:{key}") if is_key(key) else None
+        """The run stored under `key`; None if there is none; DamagedEntry if it is damaged."""
+        if not is_key(key):
+            return None
+        doc = self._get(f"run:{key}")
+        return None if doc is None else checked_run(key, doc)
+
+    def usable_run(self, key: str) -> Optional[Dict[str, Any]]:
+        """The run, or None when it is missing or damaged (a caller that can compute it again)."""
+        try:
+            return self.get_run(key)
+        except DamagedEntry:
+            return None
 
     # races
     def put_race(self, configs: Sequence[RunConfig], docs: Sequence[Dict[str, Any]]):
@@ -81,26 +176,54 @@ class ResultStore:
         return key
 
     def get_race(self, key: str) -> Optional[List[Dict[str, Any]]]:
-        """The run documents of a race, or None when unknown, malformed or (partly) evicted.
-        A run key is accepted too and gives a race of one."""
+        """The run documents of a race, or None when unknown, malformed or (partly) evicted;
+        DamagedEntry if the race or one of its runs is damaged. A run key is accepted too and
+        gives a race of one."""
         if not is_key(key):
             return None
         race = self._get(f"race:{key}")
         if race is None:
             run = self.get_run(key)
             return [run] if run is not None else None
+        name = f"race:{key[:12]}…"
+        _require(isinstance(race, dict) and isinstance(race.get("runs"), list) and race["runs"]
+                 and all(is_key(k) for k in race["runs"]), name, "no list of run keys")
         docs = [self.get_run(k) for k in race["runs"]]
-        return None if any(d is None for d in docs) else docs
+        if any(d is None for d in docs):
+            return None
+        configs = [RunConfig.from_dict(d["config"]) for d in docs]
+        _require(race_key(configs) == key, name, "its runs do not match its key")
+        return docs
+
+    def usable_race(self, key: str) -> Optional[List[Dict[str, Any]]]:
+        """The race, or None when it is missing or damaged (a caller that can compute it again)."""
+        try:
+            return self.get_race(key)
+        except DamagedEntry:
+            return None
 
     def gallery(self) -> List[Dict[str, Any]]:
-        """Summaries of stored races, newest first (entries whose race was evicted are skipped)."""
-        out = []
-        for k in list(self.cache.iterkeys()):
+        """Summaries of stored races, newest first (entries whose race was evicted, and damaged
+        ones, are skipped: `gallery_report` counts those)."""
+        return self.gallery_report()[0]
+
+    def gallery_report(self):
+        """(the gallery's entries newest first, how many entries were damaged and skipped)."""
+        out, damaged = [], 0
+        try:
+            keys = list(self.cache.iterkeys())
+        except DamagedEntry:  # a pickled key: list the text keys straight from diskcache's table
+            keys = [k for (k,) in self.cache._sql("SELECT key FROM Cache WHERE raw = 1").fetchall()]
+            damaged += 1
+        for k in keys:
             if isinstance(k, str) and k.startswith("index:") and f"race:{k[6:]}" in self.cache:
-                entry = self._get(k)
-                if entry is not None:
-                    out.append(entry)
-        return sorted(out, key=lambda e: e["created"], reverse=True)
+                try:
+                    entry = self._get(k)
+                    if entry is not None:
+                        out.append(checked_index(k[6:], entry))
+                except DamagedEntry:
+                    damaged += 1
+        return sorted(out, key=lambda e: e["created"], reverse=True), damaged
 
     def close(self):
         self.cache.close()

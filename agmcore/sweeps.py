@@ -28,7 +28,7 @@ def run_sweep(configs: Sequence[RunConfig], store: Optional[ResultStore] = None,
     """Yields (index into configs, result document, computed now?) for every cell, stored ones first."""
     missing: Dict[tuple, List[int]] = {}
     for i, config in enumerate(configs):
-        doc = store.get_run(config.key) if store is not None else None
+        doc = store.usable_run(config.key) if store is not None else None  # damaged: computed again
         if doc is not None:
             yield i, doc, False
         else:

@@ -38,7 +38,7 @@ st.markdown(f"**Claim.** {experiment.claim}. Classroom scale; the command "
             f"`python -m agmcore reproduce {name} --seeds {seeds} --out DIR` computes the same cells.")
 
 configs = experiment.build("classroom", seeds)
-docs = [store().get_run(c.key) for c in configs]
+docs = [store().usable_run(c.key) for c in configs]  # a damaged cell counts as missing
 missing = [c for c, d in zip(configs, docs) if d is None]
 jobs = manager()
 job_key = race_key(missing) if missing else None

@@ -12,8 +12,10 @@ from ui.services import store
 st.title("Gallery")
 task = st.selectbox("Task", ("any",) + TASK_NAMES, key="gl_task", bind="query-params")
 wanted = st.multiselect("Optimizer", OPTIMIZER_NAMES, key="gl_opt", bind="query-params")
-entries = [e for e in store().gallery()
-           if (task == "any" or e["task"] == task) and all(o in e["optimizers"] for o in wanted)]
+stored, damaged = store().gallery_report()
+if damaged:
+    st.warning(f"{damaged} stored {'entry is' if damaged == 1 else 'entries are'} damaged and not listed.")
+entries = [e for e in stored if (task == "any" or e["task"] == task) and all(o in e["optimizers"] for o in wanted)]
 if not entries:
     st.info("No stored runs match. Runs appear here when they finish in the Playground.")
     st.stop()

@@ -85,7 +85,7 @@ def live(race):
 
 
 job = jobs.job(key)
-stored = None if job is not None and job.active else store().get_race(key)
+stored = None if job is not None and job.active else store().usable_race(key)  # damaged: run it again
 if job is not None and job.active:
     st.fragment(live, run_every=None if paused else REFRESH_SECONDS)(key)
 elif stored is not None:

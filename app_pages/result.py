@@ -3,7 +3,7 @@ import streamlit as st
 
 from agmcore.config import ConfigError, RunConfig
 from agmcore.playground import settings_of, url_params
-from agmcore.store import is_key
+from agmcore.store import DamagedEntry, is_key
 from ui import race_view, replay
 from ui.services import manager, store
 
@@ -15,7 +15,11 @@ if not key:
 if not is_key(key):
     st.error("This link is malformed: a run key is 64 hexadecimal characters.")
     st.stop()
-runs = store().get_race(key)
+try:
+    runs = store().get_race(key)
+except DamagedEntry as e:
+    st.error(f"{e}. It was not shown; run the race again from the Playground to replace it.")
+    st.stop()
 if runs is None:
     job = manager().job(key)
     if job is not None and job.active:

@@ -205,3 +205,22 @@ def test_result_page_replays_the_race_from_any_step(stored_race):
     assert not at.exception
     assert at.select_slider(key="result_replay_step").value == steps[min(1 + SPEEDS["normal"], len(steps) - 1)]
     assert at.toggle(key="result_replay_playing").value is False  # it reached the end and stopped
+
+
+def test_damaged_entries_show_a_message_not_a_traceback(stored_race):
+    """A race whose stored JSON is corrupt: the Result page says it is damaged; the Gallery lists
+    the others and says how many it skipped (agmcore/store.py)."""
+    configs = [RunConfig(task=DiagNetTask(dim=20, samples=8), optimizer=OptimizerConfig(name="sgd", lr=0.05),
+                         steps=100, log_every=50, seed=s) for s in (61, 62)]
+    store = ResultStore()
+    damaged = store.put_race(configs[:1], [to_document(r) for r in run_all(configs[:1])])
+    store.cache.set(f"race:{damaged}", "{not json")
+    store.cache.set(f"index:{damaged}", json.dumps({"key": damaged}))
+    at = _app("app_pages/result.py", run=damaged)
+    assert "is damaged" in at.error[0].value and "run the race again" in at.error[0].value
+    at = _app("app_pages/gallery.py")
+    assert "damaged and not listed" in at.warning[0].value
+    text = " ".join(m.value for m in at.markdown)
+    assert f"/result?run={stored_race}" in text and damaged not in text
+    store.cache.delete(f"race:{damaged}")
+    store.cache.delete(f"index:{damaged}")
