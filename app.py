@@ -1,9 +1,16 @@
 """sharpness-lab: the Streamlit entry point. It owns navigation and the page frame."""
 import streamlit as st
 
+from agmcore import settings
 from ui.frame import apply_teacher_mode
 
 st.set_page_config(page_title="sharpness-lab", layout="wide")
+try:
+    settings.check()
+except settings.SettingsError as e:
+    st.error(f"The server cannot start with these settings: {e}. Fix the environment variable and restart it "
+             "(README, \"The app\").")
+    st.stop()
 page = st.navigation([
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
     st.Page("app_pages/playground.py", title="Playground", icon=":material/sports_score:", url_path="playground"),

@@ -1,7 +1,9 @@
 """Command line: `python -m agmcore run ...` writes one run as JSON (results.py schema).
 
-Bad input exits with code 2 and one line naming the problem; long runs draw a progress bar
-on stderr; Ctrl-C stops the run and still writes it, with status "cancelled".
+Bad input exits with code 2 and one line naming the problem, before any work (an output file or
+folder is checked by a test write); long runs draw a progress bar on stderr; Ctrl-C or SIGTERM
+stops the run and still writes it, with status "cancelled"; files are written atomically
+(output_files.py), so an interrupted write never destroys an earlier result.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from .config import DTYPES, LAWS, MEASUREMENTS, ConfigError, DiagNetTask, Matrix
 from .device import DEVICES, cpu_cores, resolve_device
 from .engine import run_batch
 from .family import OPTIMIZER_NAMES, two_scheme_beta2
+from .output_files import check_output_file, check_output_folder, write_atomically
 from .progress import ProgressBar
 from .results import dumps, to_document
 
@@ -117,22 +120,15 @@ def config_from_args(args) -> RunConfig:
                      tail_average=args.tail_average, **run)
 
 
-def _check_writable(path: str):
-    if path == "-":
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ConfigError(f"cannot write {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise ConfigError(f"cannot write {path}: permission denied")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # both stop the run and still write it
 
 
 def command_run(args) -> int:
     config = config_from_args(args)
-    _check_writable(args.out)
+    check_output_file(args.out)
     resolve_device(args.device)
     cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    previous = {s: signal.signal(s, lambda *_: cancel.set()) for s in STOP_SIGNALS}
     bar = None if args.quiet else ProgressBar(config.steps)
     start = time.perf_counter()
     try:
@@ -140,7 +136,8 @@ def command_run(args) -> int:
             if bar:
                 bar.update(snap.step, snap.steps_per_second, force=snap.done)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
         if bar:
             bar.close()
     record = snap.records[0]
@@ -150,8 +147,7 @@ def command_run(args) -> int:
     if args.out == "-":
         sys.stdout.write(text + "\n")
     else:
-        with open(args.out, "w") as f:
-            f.write(text)
+        write_atomically(args.out, text)
     if not args.quiet:
         print(f"{record.status} after {record.steps_done} steps; test loss {record.final.get('test_loss')}",
               file=sys.stderr)
@@ -175,15 +171,17 @@ def command_reproduce(args) -> int:
     device = resolve_device(args.device)
     workers = args.workers or (cpu_cores() if device.type == "cpu" else 1)
     configs = experiment.build(args.scale, args.seeds)
-    os.makedirs(os.path.join(args.out, "cells"), exist_ok=True)
+    check_output_folder(args.out, "--out")
+    check_output_folder(os.path.join(args.out, "cells"), "--out")
+    if not args.no_store and args.store is not None:
+        check_output_folder(args.store, "--store")
     store = None if args.no_store else ResultStore(args.store)
     start, done = time.perf_counter(), [0, 0]
 
     def on_cell(i, doc, fresh):
         done[0] += 1
         done[1] += fresh
-        with open(os.path.join(args.out, "cells", f"{doc['key']}.json"), "w") as f:
-            f.write(dumps(doc))
+        write_atomically(os.path.join(args.out, "cells", f"{doc['key']}.json"), dumps(doc))
         print(f"[{done[0]}/{len(configs)}] {'ran' if fresh else 'from store'}: {doc['config']['optimizer']['name']} "
               f"n={doc['config']['task'].get('samples')} seed={doc['config']['seed']} "
               f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
@@ -193,11 +191,10 @@ def command_reproduce(args) -> int:
     summary.update(experiment=experiment.name, claim=experiment.claim, scale=args.scale, seeds=args.seeds,
                    cells=len(configs), computed=done[1], workers=workers, wall_seconds=round(time.perf_counter() - start, 1),
                    command="python -m agmcore " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] else "")
-    with open(os.path.join(args.out, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=1, default=str)
+    write_atomically(os.path.join(args.out, "summary.json"), json.dumps(summary, indent=1, default=str))
     extension = figure_format()[0]
-    with open(os.path.join(args.out, f"{experiment.name}.{extension}"), "wb") as f:
-        f.write(figure_bytes(experiment.figure(configs, docs)))
+    write_atomically(os.path.join(args.out, f"{experiment.name}.{extension}"),
+                     figure_bytes(experiment.figure(configs, docs)), mode="wb")
     verdict = "held" if summary["claim_holds"] else "did NOT hold"
     print(f"{experiment.name} ({args.scale}, {args.seeds} seeds): claim {verdict}; "
           f"{summary['wall_seconds']} s; written to {args.out}", file=sys.stderr)

@@ -195,7 +195,7 @@ class RunConfig:
         _coerce_fields(self)
         _require(self.steps >= 1, f"steps must be at least 1 (got {self.steps})")
         _require(self.log_every >= 1, f"log_every must be at least 1 (got {self.log_every})")
-        _require(self.seed >= 0, f"seed must be ≥ 0 (got {self.seed})")
+        _require(0 <= self.seed < 2**63, f"seed must be between 0 and 2^63 − 1 (got {self.seed})")
         _choice("dtype", self.dtype, DTYPES)
         _require(not self.oracle_metrics or self.task.name == "diag-net", "oracle_metrics applies to diag-net only")
         _require(0 <= self.tail_average < 1, f"tail_average must be in [0, 1) (got {self.tail_average})")
@@ -206,7 +206,9 @@ class RunConfig:
                          f"preconditioner; the bound is {FULL_MATRIX_MAX_DIM}: use a smaller dim or another optimizer")
         need, have = self.memory_bytes(), available_bytes()
         _require(need <= have, f"this run needs about {format_bytes(need)} but the machine has "
-                               f"{format_bytes(have)} available: reduce dim, samples or size")
+                               f"{format_bytes(have)} available: reduce "
+                               + ("dim or samples" if self.task.name == "diag-net" else
+                                  "size (the CLI's --dim), depth, rank or samples"))
 
     # ------------------------------------------------------------------ memory
     def memory_bytes(self) -> int:

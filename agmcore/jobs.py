@@ -19,12 +19,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
+from . import settings
 from .config import RunConfig
 from .results import to_document
 from .observation import RunRecord
 from .store import ResultStore, race_key
 
 QUEUED, RUNNING, FINISHED, CANCELLED, FAILED = "queued", "running", "finished", "cancelled", "failed"
+RESTARTS = 1  # a race whose worker dies starts again once on a fresh worker, then fails
+
+
+def _fresh_runs(configs) -> List[Dict[str, Any]]:
+    return [{"status": QUEUED, "steps_done": 0, "history": {}, "final": {}, "arrays": {}} for _ in configs]
 
 
 @dataclass
@@ -41,6 +47,8 @@ class Job:
     started: Optional[float] = None
     first_point: Optional[float] = None  # when the first snapshot after step 0 arrived
     cancel_requested: bool = False
+    restarts: int = 0  # times its worker died and it started again on a fresh one (at most RESTARTS)
+    notice: Optional[str] = None  # what happened to it that its viewers should know
 
     @property
     def steps_per_second(self) -> float:
@@ -83,7 +91,7 @@ class JobManager:
                  warm: bool = True):
         """warm=True starts the workers now, so the first Run does not wait for torch to import."""
         self.store = store
-        self.workers = workers or int(os.environ.get("SHARPNESS_LAB_WORKERS", max(1, (os.cpu_count() or 2) - 1)))
+        self.workers = workers or settings.workers()
         self.device, self.threads = device, threads
         self._lock = threading.RLock()
         self._jobs: Dict[str, Job] = {}
@@ -100,9 +108,7 @@ class JobManager:
                 return key
             if self.store.usable_race(key) is not None:  # a damaged one is computed again
                 return key
-            self._jobs[key] = Job(key, list(configs), total=max(c.steps for c in configs),
-                                  runs=[{"status": QUEUED, "steps_done": 0, "history": {}, "final": {}, "arrays": {}}
-                                        for _ in configs])
+            self._jobs[key] = Job(key, list(configs), total=max(c.steps for c in configs), runs=_fresh_runs(configs))
             self._queue.append(key)
             self._dispatch()
         return key
@@ -178,8 +184,24 @@ class JobManager:
         for slot in list(self._slots):
             if not slot.alive():
                 if slot.job is not None:
-                    self._fail(slot.job, "the worker process stopped unexpectedly")
+                    self._worker_died(slot.job)
                 self._slots.remove(slot)
+
+    def _worker_died(self, key: str):
+        """Start the race again on a fresh worker (RESTARTS times), else fail it with the step reached."""
+        job = self._jobs.get(key)
+        if job is None or not job.active:
+            return
+        reached = job.step
+        if job.restarts < RESTARTS and not job.cancel_requested:
+            job.restarts += 1
+            job.notice = (f"Its worker process stopped unexpectedly at step {reached:,}; the race started again on "
+                          f"a fresh worker.")
+            job.status, job.step, job.elapsed, job.runs = QUEUED, 0, 0.0, _fresh_runs(job.configs)
+            self._queue.insert(0, key)
+        else:
+            self._fail(key, f"the worker process stopped unexpectedly {job.restarts + 1} times; the last time at "
+                            f"step {reached:,}")
 
     def _fail(self, key: str, message: str):
         job = self._jobs.get(key)
@@ -195,7 +217,17 @@ class JobManager:
     def _read(self, slot: _Slot):
         """Reader thread of one worker: merge its messages into the jobs."""
         for line in slot.process.stdout:
-            message = json.loads(line)
+            try:
+                message = json.loads(line)
+                if not isinstance(message, dict) or "job" not in message or "type" not in message:
+                    raise ValueError("not a worker message")
+            except ValueError:
+                with self._lock:  # a worker that writes garbage is in no state to go on
+                    if slot.job is not None:
+                        self._fail(slot.job, "its worker process sent an unreadable message, so the race was stopped")
+                        slot.job = None
+                slot.process.kill()
+                break
             with self._lock:
                 job = self._jobs.get(message["job"])
                 if job is None:

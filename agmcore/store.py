@@ -28,11 +28,10 @@ from typing import Any, Dict, List, Optional, Sequence
 import diskcache
 from diskcache.core import MODE_RAW, MODE_TEXT, UNKNOWN
 
-from . import SCHEMA_VERSION
+from . import SCHEMA_VERSION, settings
 from .config import ConfigError, RunConfig
 
 DEFAULT_FOLDER = os.path.join(os.path.expanduser("~"), ".cache", "sharpness-lab", "store")
-DEFAULT_SIZE_LIMIT = 2 * 1024**3  # bytes
 
 
 def race_key(configs: Sequence[RunConfig]) -> str:
@@ -127,7 +126,7 @@ class ResultStore:
 
     def __init__(self, folder: Optional[str] = None, size_limit: Optional[int] = None):
         self.folder = folder or os.environ.get("SHARPNESS_LAB_STORE", DEFAULT_FOLDER)
-        limit = size_limit or int(os.environ.get("SHARPNESS_LAB_STORE_LIMIT", DEFAULT_SIZE_LIMIT))
+        limit = size_limit or settings.store_limit()
         os.makedirs(self.folder, mode=0o700, exist_ok=True)
         os.chmod(self.folder, 0o700)
         self.cache = diskcache.Cache(self.folder, size_limit=limit, eviction_policy="least-recently-used",

@@ -224,3 +224,10 @@ def test_damaged_entries_show_a_message_not_a_traceback(stored_race):
     assert f"/result?run={stored_race}" in text and damaged not in text
     store.cache.delete(f"race:{damaged}")
     store.cache.delete(f"index:{damaged}")
+
+
+def test_settings_that_cannot_work_stop_the_app_with_a_message(monkeypatch):
+    monkeypatch.setenv("SHARPNESS_LAB_WORKERS", "abc")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "SHARPNESS_LAB_WORKERS='abc' is not a whole number" in at.error[0].value

@@ -61,6 +61,15 @@ def test_two_scheme_flag():
     (["run", "--beta2", "1.5"], "beta2 must be in [0, 1)"),
     (["run", "--rank", "2"], "--rank applies to --task matrix-factorization only"),
     (["run", "--out", "/no/such/folder/run.json"], "does not exist"),
+    (["run", "--out", "/tmp"], "--out /tmp is a folder"),
+    (["run", "--out", ""], "--out is empty"),
+    (["run", "--out", "/dev/full"], "not a regular file"),
+    (["run", "--out", "/proc/nope.json"], "--out /proc/nope.json: cannot write in /proc"),
+    (["run", "--seed", "18446744073709551616"], "seed must be between 0 and 2^63 − 1"),
+    (["run", "--task", "matrix-factorization", "--depth", "1000000"], "depth"),
+    (["reproduce", "sharpness-race", "--out", __file__], "--out " + __file__ + " is a file, not a folder"),
+    (["reproduce", "sharpness-race", "--out", "/tmp/agmcore-test-out", "--store", __file__],
+     "--store " + __file__ + " is a file, not a folder"),
     (["run", "--lr", "1", "--two-scheme", "10"], "2-scheme"),
     (["run", "--frobnicate"], "unrecognized arguments"),
     ([], "required"),
@@ -83,3 +92,38 @@ def test_tail_average_flag(tmp_path):
     assert {"trace_H_avg", "l_half_avg"} <= set(doc["final"])
     bad = _cli("run", "--steps", "10", "--tail-average", "1.5", "--quiet")
     assert bad.returncode == 2 and "tail_average must be in [0, 1)" in bad.stderr
+
+
+def test_sigterm_stops_the_run_and_still_writes_it(tmp_path):
+    """SIGTERM is handled like Ctrl-C: the run stops and its file says "cancelled"."""
+    import signal
+    import time
+
+    out = tmp_path / "run.json"
+    proc = subprocess.Popen([sys.executable, "-m", "agmcore", "run", "--steps", "100000000", "--dim", "200",
+                             "--log-every", "1000", "--out", str(out)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    seen = ""
+    while "steps/s" not in seen and proc.poll() is None and time.time() < deadline:  # the bar: it is stepping
+        seen += proc.stderr.read(1)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    doc = loads(out.read_text())
+    assert proc.returncode == 130 and doc["status"] == "cancelled" and 0 < doc["steps_done"] < 100_000_000
+
+
+def test_an_interrupted_write_keeps_the_earlier_result(tmp_path, monkeypatch):
+    """Writes go through a temporary file and os.replace: a failure mid-write (here fsync; in life
+    a kill -9 or a full disk) leaves the earlier file whole and no temporary behind."""
+    from agmcore import output_files
+
+    path = tmp_path / "run.json"
+    output_files.write_atomically(str(path), '{"old": true}')
+
+    def broken(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output_files.os, "fsync", broken)
+    with pytest.raises(OSError, match="No space"):
+        output_files.write_atomically(str(path), '{"new": true}')
+    assert path.read_text() == '{"old": true}' and os.listdir(tmp_path) == ["run.json"]

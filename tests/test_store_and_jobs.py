@@ -8,7 +8,7 @@ import pytest
 
 from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
 from agmcore.engine import run_all
-from agmcore.jobs import CANCELLED, FAILED, FINISHED, JobManager
+from agmcore.jobs import CANCELLED, FAILED, FINISHED, RUNNING, JobManager
 from agmcore.results import loads, to_document
 from agmcore.store import ResultStore, is_key, race_key
 
@@ -96,11 +96,62 @@ def test_jobs_cancel_running_and_queued(manager):
     assert manager.store.get_race(a) is None  # a cancelled race is not stored as a result
 
 
-def test_worker_crash_fails_the_job_and_the_next_one_runs(manager):
+def test_worker_crash_restarts_once_then_fails_and_the_next_one_runs(manager):
     key = manager.submit(_configs(steps=10**7))
     _wait(lambda: manager.job(key).step > 0)
     manager._slots[0].process.kill()
+    _wait(lambda: manager.job(key).restarts == 1 and manager.job(key).step > 0)  # again, on a fresh worker
+    assert manager.job(key).status == RUNNING and "started again on a fresh worker" in manager.job(key).notice
+    reached = manager.job(key).step
+    manager._slots[0].process.kill()
     _wait(lambda: manager.job(key).status == FAILED)
-    assert "stopped" in manager.job(key).error
+    error = manager.job(key).error
+    assert "stopped unexpectedly 2 times" in error and int(error.rsplit("step ", 1)[1].replace(",", "")) >= reached
     nxt = manager.submit(_configs(steps=200, seed=9))
     _wait(lambda: manager.job(nxt).status == FINISHED)
+
+
+def test_a_malformed_worker_line_fails_the_job_cleanly(tmp_path):
+    """A worker that dies mid-line: the reader fails its job with a message and kills the worker,
+    instead of dying on the JSONDecodeError and leaving the job "running" forever."""
+    from agmcore.jobs import Job
+
+    manager = JobManager(ResultStore(str(tmp_path / "s")), workers=1, warm=False)
+    configs = _configs()
+    key = race_key(configs)
+    manager._jobs[key] = Job(key, configs, status=RUNNING)
+    killed = []
+
+    class DeadWorker:  # its last line was cut off
+        stdout = iter(['{"job": "' + key + '", "type": "snapsh'])
+        kill = staticmethod(lambda: killed.append(True))
+        wait = poll = staticmethod(lambda: -9)
+
+    class Slot:
+        process, job = DeadWorker(), key
+        alive = staticmethod(lambda: False)
+
+    manager._slots.append(Slot())
+    manager._read(manager._slots[0])
+    job = manager.job(key)
+    assert job.status == FAILED and "unreadable message" in job.error and killed == [True]
+    assert manager._slots == []  # the dead worker is forgotten; the next race gets a fresh one
+
+
+@pytest.mark.parametrize("name, value, fragment", [
+    ("SHARPNESS_LAB_WORKERS", "0", "between 1 and 64"),
+    ("SHARPNESS_LAB_WORKERS", "-1", "between 1 and 64"),
+    ("SHARPNESS_LAB_WORKERS", "abc", "not a whole number"),
+    ("SHARPNESS_LAB_STORE_LIMIT", "0", "at least 67,108,864"),
+    ("SHARPNESS_LAB_STORE_LIMIT", "1", "at least 67,108,864"),
+    ("SHARPNESS_LAB_STORE_LIMIT", "-5", "at least 67,108,864"),
+    ("SHARPNESS_LAB_STORE_LIMIT", "abc", "not a whole number"),
+])
+def test_settings_that_cannot_work_are_refused_by_name(name, value, fragment):
+    from agmcore import settings
+
+    with pytest.raises(settings.SettingsError, match=fragment) as error:
+        settings.check({name: value})
+    assert name in str(error.value)
+    assert settings.workers({"SHARPNESS_LAB_WORKERS": "3"}) == 3
+    assert settings.store_limit({}) == settings.DEFAULT_STORE_LIMIT

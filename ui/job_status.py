@@ -23,6 +23,8 @@ def show(jobs: JobManager, key: str, prefix: str = "") -> Optional[Job]:
         job = jobs.job(key)
     if job is None or not job.active:
         st.rerun()  # finished or stopped: the page redraws from the store
+    if job.notice:
+        st.warning(job.notice)
     position = jobs.queue_position(key)
     if position is not None:
         st.info(f"Waiting for a free worker: position {position} in the queue.")
