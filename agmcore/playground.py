@@ -8,6 +8,7 @@ Every optimizer of a race runs on the same data, init and label-noise stream (on
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Sequence
 from urllib.parse import urlencode
 
@@ -39,6 +40,69 @@ for _name, _values in OPTIMIZER_DEFAULTS.items():
     for _k, _v in _values.items():
         DEFAULTS[f"pg_{_name.replace('-', '_')}_{_k}"] = _v
     DEFAULTS[f"pg_{_name.replace('-', '_')}_2scheme"] = False
+
+
+# The range each numeric setting may take: the Playground's widgets and the URL check read it.
+BOUNDS: Dict[str, tuple] = {
+    "pg_dim": (2, 20_000), "pg_samples": (1, 100_000), "pg_sparsity": (1, 1000), "pg_rank": (1, 50),
+    "pg_depth": (1, 5), "pg_noise": (0.0, 10.0), "pg_init": (1e-4, 10.0), "pg_steps": (100, 10_000_000),
+    "pg_seed": (0, 10**6), "pg_adame_lam": (0.0, 1.0),
+}
+OPTIMIZER_BOUNDS = {"lr": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.999999)}
+for _name in OPTIMIZER_DEFAULTS:
+    for _field, _range in OPTIMIZER_BOUNDS.items():
+        BOUNDS[f"pg_{_name.replace('-', '_')}_{_field}"] = _range
+
+
+def _read_url_value(key: str, values: List[str]):
+    """The setting `key` from its URL text(s), or ValueError saying what it must be."""
+    default = DEFAULTS[key]
+    if isinstance(default, list):
+        unknown = [v for v in values if v not in OPTIMIZER_NAMES]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not an optimizer ({', '.join(OPTIMIZER_NAMES)})")
+        return values
+    text = values[-1]
+    if isinstance(default, bool):
+        if text.lower() not in ("true", "false"):
+            raise ValueError("is not true or false")
+        return text.lower() == "true"
+    if isinstance(default, str):
+        if text not in TASK_NAMES:
+            raise ValueError(f"is not a task ({', '.join(TASK_NAMES)})")
+        return text
+    low, high = BOUNDS[key]
+    whole = isinstance(default, int)
+    bounds = f"{low:,} and {high:,}" if whole else f"{low:g} and {high:g}"
+    problem = ValueError(f"is not {'a whole number' if whole else 'a number'} between {bounds}")
+    if whole and not re.fullmatch(r"[+-]?\d{1,18}", text.strip()):
+        raise problem
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        raise problem from None
+    if not (low <= value <= high):  # NaN and ±inf fail here too
+        raise problem
+    return value
+
+
+def check_url(params: Dict[str, List[str]]) -> Dict[str, str]:
+    """The Playground settings in a URL (key -> its values) that are not valid, each with a notice
+    naming the parameter, the value given and the value used instead (the default). The caller
+    drops those parameters before the widgets read the URL."""
+    notices = {}
+    for key, values in params.items():
+        if key not in DEFAULTS or not values:
+            continue
+        try:
+            _read_url_value(key, values)
+        except ValueError as e:
+            given = " ".join(values) if len(" ".join(values)) <= 40 else " ".join(values)[:37] + "…"
+            default = DEFAULTS[key]
+            used = ", ".join(default) if isinstance(default, list) else f"{default:,}" if isinstance(
+                default, (int, float)) and not isinstance(default, bool) else str(default).lower()
+            notices[key] = f"URL parameter {key}={given} {e}: using {used}"
+    return notices
 
 
 def key_of(optimizer: str, field: str) -> str:

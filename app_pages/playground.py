@@ -3,9 +3,9 @@ import streamlit as st
 
 from agmcore.config import ConfigError
 from agmcore.family import OPTIMIZER_NAMES
-from agmcore.playground import DEFAULTS, TASK_NAMES, build_race, key_of
+from agmcore.playground import BOUNDS, DEFAULTS, TASK_NAMES, build_race, check_url, key_of
 from agmcore.store import race_key
-from ui import job_status, race_view, replay
+from ui import job_status, race_view, replay, url
 from ui.frame import teacher_mode
 from ui.services import manager, store
 
@@ -14,8 +14,13 @@ BIND = dict(bind="query-params")
 
 
 def number(label, key, **kwargs):
-    return st.number_input(label, value=DEFAULTS[key], key=key, **BIND, **kwargs)
+    low, high = BOUNDS[key]
+    return st.number_input(label, value=DEFAULTS[key], key=key, min_value=low, max_value=high, **BIND, **kwargs)
 
+
+# URL values that are not valid settings are dropped before the widgets read the URL, and named
+url_notices = check_url({k: st.query_params.get_all(k) for k in list(st.query_params)})
+url.drop_params(url_notices)
 
 # ------------------------------------------------------------------ controls (sidebar)
 with st.sidebar:
@@ -24,31 +29,30 @@ with st.sidebar:
     names = st.multiselect("Optimizers", OPTIMIZER_NAMES, default=DEFAULTS["pg_opts"], key="pg_opts", **BIND)
     for name in names:
         with st.expander(f"{name} settings", expanded=len(names) <= 2):
-            number("learning rate η", key_of(name, "lr"), min_value=1e-6, max_value=10.0, format="%g", step=None)
+            number("learning rate η", key_of(name, "lr"), format="%g", step=None)
             if name != "rmsprop":
-                number("β1 (momentum)", key_of(name, "beta1"), min_value=0.0, max_value=0.999, format="%g")
+                number("β1 (momentum)", key_of(name, "beta1"), format="%g")
             if name != "sgd":
                 scheme = st.checkbox("2-scheme: β2 = 1 − 10·η²", value=False, key=key_of(name, "2scheme"), **BIND)
                 if not scheme:
-                    number("β2", key_of(name, "beta2"), min_value=0.0, max_value=0.999999, format="%g")
+                    number("β2", key_of(name, "beta2"), format="%g")
             if name == "adame":
-                st.slider("λ (preconditioner power)", 0.0, 1.0, value=DEFAULTS["pg_adame_lam"], step=0.05,
+                st.slider("λ (preconditioner power)", *BOUNDS["pg_adame_lam"], value=DEFAULTS["pg_adame_lam"], step=0.05,
                           key="pg_adame_lam", **BIND)
     st.header("Task")
     diag = task == "diag-net"
-    number("dimension d" if diag else "matrix size m", "pg_dim", min_value=2, max_value=20_000, step=1)
-    number("training samples n" if diag else "observed entries n", "pg_samples", min_value=1, max_value=100_000,
-           step=1)
+    number("dimension d" if diag else "matrix size m", "pg_dim", step=1)
+    number("training samples n" if diag else "observed entries n", "pg_samples", step=1)
     if diag:
-        number("sparsity κ", "pg_sparsity", min_value=1, max_value=1000, step=1)
+        number("sparsity κ", "pg_sparsity", step=1)
     else:
-        number("rank r", "pg_rank", min_value=1, max_value=50, step=1)
-        number("depth L", "pg_depth", min_value=1, max_value=5, step=1)
-    number("label noise δ", "pg_noise", min_value=0.0, max_value=10.0, format="%g")
-    number("init scale α", "pg_init", min_value=1e-4, max_value=10.0, format="%g")
+        number("rank r", "pg_rank", step=1)
+        number("depth L", "pg_depth", step=1)
+    number("label noise δ", "pg_noise", format="%g")
+    number("init scale α", "pg_init", format="%g")
     st.header("Run")
-    number("steps", "pg_steps", min_value=100, max_value=10_000_000, step=1000)
-    number("seed", "pg_seed", min_value=0, max_value=10**6, step=1)
+    number("steps", "pg_steps", step=1000)
+    number("seed", "pg_seed", step=1)
     st.checkbox("bias correction", value=False, key="pg_bc", **BIND)
     st.checkbox("also measure at the projection onto the manifold", value=False, key="pg_proj", **BIND)
     x = st.radio("x-axis", ["step", "slow"], format_func={"step": "step t", "slow": "slow time η²·t"}.get,
@@ -56,6 +60,8 @@ with st.sidebar:
 
 # ------------------------------------------------------------------ guard
 st.title("Playground")
+for notice in url_notices.values():
+    st.warning(notice)
 settings = {k: st.session_state[k] for k in DEFAULTS if k in st.session_state}
 try:
     configs = build_race(settings)
