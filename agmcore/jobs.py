@@ -47,6 +47,7 @@ class Job:
     started: Optional[float] = None
     first_point: Optional[float] = None  # when the first snapshot after step 0 arrived
     cancel_requested: bool = False
+    owner: Optional[str] = None  # the browser session that started it: only it may stop it
     restarts: int = 0  # times its worker died and it started again on a fresh one (at most RESTARTS)
     notice: Optional[str] = None  # what happened to it that its viewers should know
 
@@ -99,8 +100,10 @@ class JobManager:
         self._slots: List[_Slot] = [_Slot(self) for _ in range(self.workers)] if warm else []
 
     # ------------------------------------------------------------------ public API
-    def submit(self, configs: Sequence[RunConfig]) -> str:
-        """Queue a race unless it is stored or already queued/running; returns its key."""
+    def submit(self, configs: Sequence[RunConfig], owner: Optional[str] = None) -> str:
+        """Queue a race unless it is stored or already queued/running; returns its key. `owner`
+        (a browser session) is the one that may stop it; attaching to a running race changes
+        nothing."""
         key = race_key(configs)
         with self._lock:
             job = self._jobs.get(key)
@@ -108,7 +111,8 @@ class JobManager:
                 return key
             if self.store.usable_race(key) is not None:  # a damaged one is computed again
                 return key
-            self._jobs[key] = Job(key, list(configs), total=max(c.steps for c in configs), runs=_fresh_runs(configs))
+            self._jobs[key] = Job(key, list(configs), total=max(c.steps for c in configs), runs=_fresh_runs(configs),
+                                  owner=owner)
             self._queue.append(key)
             self._dispatch()
         return key
@@ -124,10 +128,18 @@ class JobManager:
         with self._lock:
             return self._queue.index(key) + 1 if key in self._queue else None
 
-    def cancel(self, key: str):
+    def may_stop(self, key: str, who: Optional[str]) -> bool:
+        """Whether `who` may stop the race: the session that started it (or anyone, for a race
+        started without an owner, as by the CLI or a test)."""
         with self._lock:
             job = self._jobs.get(key)
-            if job is None or not job.active:
+            return job is not None and (job.owner is None or job.owner == who)
+
+    def cancel(self, key: str, who: Optional[str] = None):
+        """Stop a queued or running race, if `who` may (may_stop)."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None or not job.active or not (job.owner is None or job.owner == who):
                 return
             job.cancel_requested = True
             if key in self._queue:

@@ -7,7 +7,7 @@ from agmcore.playground import BOUNDS, DEFAULTS, TASK_NAMES, build_race, check_u
 from agmcore.store import race_key
 from ui import job_status, race_view, replay, url
 from ui.frame import teacher_mode
-from ui.services import manager, store
+from ui.services import manager, session_id, store
 
 REFRESH_SECONDS = 1.0
 BIND = dict(bind="query-params")
@@ -72,11 +72,17 @@ key = race_key(configs)
 
 # ------------------------------------------------------------------ run / stop
 jobs = manager()
+me = session_id()
+current = jobs.job(key)
+elsewhere = current is not None and current.active and not jobs.may_stop(key, me)
 left, right, pause_column = st.columns([1, 1, 3])
 if left.button("▶ Run", type="primary", key="pg_run", width="stretch"):
-    jobs.submit(configs)
-if right.button("■ Stop", key="pg_stop", width="stretch"):
-    jobs.cancel(key)
+    jobs.submit(configs, owner=me)
+if right.button("■ Stop", key="pg_stop", width="stretch", disabled=elsewhere,
+                help="Started elsewhere: only the browser that started this race can stop it" if elsewhere else None):
+    jobs.cancel(key, who=me)
+if elsewhere:
+    st.caption("This race was started in another browser: you see it live, and only that browser can stop it.")
 paused = pause_column.toggle("Pause live plots (to zoom)", key="pg_pause", disabled=teacher_mode())
 
 

@@ -104,14 +104,22 @@ def test_second_session_attaches_to_a_running_race():
     from ui.services import manager
 
     settings = {"pg_steps": 10_000_000, "pg_dim": 30, "pg_samples": 10, "pg_seed": 77}  # runs for seconds
-    key = manager().submit(build_race(settings))
+    key = manager().submit(build_race(settings), owner="the lecturer's browser")
     try:
         at = _app("app_pages/playground.py", **{k: str(v) for k, v in settings.items()})
         _wait(at, lambda a: len(a.get("progress")) > 0 or len(a.info) > 0)
         assert at.get("progress") or "queue" in at.info[0].value
         assert not any("Press **Run**" in i.value for i in at.info)
+        assert at.button(key="pg_stop").disabled  # Stop belongs to who started it
+        assert any("started in another browser" in c.value for c in at.caption)
+        manager().cancel(key, who=at.session_state["session_id"])  # nor can this session's id stop it
+        assert manager().job(key).active
     finally:
-        manager().cancel(key)
+        manager().cancel(key, who="the lecturer's browser")
+    deadline = time.time() + 30
+    while manager().job(key).active and time.time() < deadline:
+        time.sleep(0.1)
+    assert not manager().job(key).active  # the starter's Stop works
 
 
 def test_result_page_shows_a_stored_race(stored_race):

@@ -74,12 +74,21 @@ def test_two_scheme_flag():
     (["run", "--frobnicate"], "unrecognized arguments"),
     ([], "required"),
 ])
-def test_bad_input_is_one_line_exit_2(args, fragment):
-    proc = _cli(*args)
-    assert proc.returncode == 2
-    assert proc.stdout == ""
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in proc.stderr
+def test_bad_input_is_one_line_exit_2(args, fragment, capsys):
+    """In process (cli.main), so the table stays quick; the next test checks one end to end."""
+    from agmcore.cli import main
+
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in err
+
+
+def test_bad_input_exits_2_from_the_shell():
+    proc = _cli("run", "--out", "/dev/full")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == "agmcore: error: --out /dev/full is not a regular file (a device or a special file)"
 
 
 def test_tail_average_flag(tmp_path):

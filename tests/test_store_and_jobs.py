@@ -155,3 +155,14 @@ def test_settings_that_cannot_work_are_refused_by_name(name, value, fragment):
     assert name in str(error.value)
     assert settings.workers({"SHARPNESS_LAB_WORKERS": "3"}) == 3
     assert settings.store_limit({}) == settings.DEFAULT_STORE_LIMIT
+
+
+def test_only_the_starter_may_stop_a_race(manager):
+    key = manager.submit(_configs(steps=10**7, seed=21), owner="lecturer")
+    assert manager.submit(_configs(steps=10**7, seed=21), owner="student") == key  # attaching
+    assert manager.may_stop(key, "lecturer") and not manager.may_stop(key, "student")
+    manager.cancel(key, who="student")
+    time.sleep(0.5)
+    assert manager.job(key).active and manager.job(key).owner == "lecturer"
+    manager.cancel(key, who="lecturer")
+    _wait(lambda: manager.job(key).status == CANCELLED)

@@ -1,5 +1,7 @@
-"""One result store and one job manager per server process (st.cache_resource)."""
+"""One result store and one job manager per server process (st.cache_resource); who this
+browser session is."""
 import atexit
+import uuid
 
 import streamlit as st
 
@@ -17,3 +19,11 @@ def manager() -> JobManager:
     jobs = JobManager(store())
     atexit.register(jobs.shutdown)
     return jobs
+
+
+def session_id() -> str:
+    """A random id for this browser session (kept in its session state), which owns the races
+    it starts."""
+    if "session_id" not in st.session_state:
+        st.session_state["session_id"] = uuid.uuid4().hex
+    return st.session_state["session_id"]
