@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from . import settings
-from .config import RunConfig
+from .config import ConfigError, RunConfig
+from .memory import available_bytes, format_bytes
 from .results import to_document
 from .observation import RunRecord
 from .store import ResultStore, race_key
@@ -60,6 +61,11 @@ class Job:
         return self.status in (QUEUED, RUNNING)
 
 
+class Refused(ConfigError):
+    """A race the server will not take now (queue full, too many from one browser, too large);
+    the message says why and what to do."""
+
+
 class _Slot:
     """One persistent worker process (agmcore/worker.py) and the thread that reads it."""
 
@@ -93,6 +99,7 @@ class JobManager:
         """warm=True starts the workers now, so the first Run does not wait for torch to import."""
         self.store = store
         self.workers = workers or settings.workers()
+        self.queue_limit, self.per_browser = settings.queue_limit(), settings.per_browser_limit()
         self.device, self.threads = device, threads
         self._lock = threading.RLock()
         self._jobs: Dict[str, Job] = {}
@@ -111,11 +118,26 @@ class JobManager:
                 return key
             if self.store.usable_race(key) is not None:  # a damaged one is computed again
                 return key
+            self._admit(configs, owner)
             self._jobs[key] = Job(key, list(configs), total=max(c.steps for c in configs), runs=_fresh_runs(configs),
                                   owner=owner)
             self._queue.append(key)
             self._dispatch()
         return key
+
+    def _admit(self, configs: Sequence[RunConfig], owner: Optional[str]):
+        """Refuse a new race the server cannot take now (caller holds the lock)."""
+        active = [j for j in self._jobs.values() if j.active]
+        if len(active) >= self.queue_limit:
+            raise Refused(f"the server already has {len(active)} races waiting or running (its limit): "
+                          "try again when one has finished")
+        if owner is not None and sum(j.owner == owner for j in active) >= self.per_browser:
+            raise Refused(f"this browser already has {self.per_browser} races waiting or running: stop one or "
+                          "wait for it to finish")
+        need, have = sum(c.memory_bytes() for c in configs), available_bytes()
+        if need > have:
+            raise Refused(f"this race needs about {format_bytes(need)} in all but the server has "
+                          f"{format_bytes(have)} available now: race fewer optimizers or make the task smaller")
 
     def job(self, key: str) -> Optional[Job]:
         """A consistent copy of a job's state (safe to read while workers write)."""

@@ -3,6 +3,8 @@
     SHARPNESS_LAB_WORKERS      races computed at once (1 to MAX_WORKERS; default cores − 1, at least 1)
     SHARPNESS_LAB_STORE        the result store's folder (store.py)
     SHARPNESS_LAB_STORE_LIMIT  its size limit in bytes (at least MIN_STORE_LIMIT; default 2 GiB)
+    SHARPNESS_LAB_QUEUE        races waiting or running at once on the server (1 to 1000; default 20)
+    SHARPNESS_LAB_PER_BROWSER  of those, started by one browser session (1 to 100; default 3)
 """
 from __future__ import annotations
 
@@ -44,7 +46,19 @@ def store_limit(env: Mapping[str, str] = os.environ) -> int:
                          "a size in bytes")
 
 
+def queue_limit(env: Mapping[str, str] = os.environ) -> int:
+    """How many races may wait or run at once on the server."""
+    return _whole_number(env, "SHARPNESS_LAB_QUEUE", 20, 1, 1000, "a number of races")
+
+
+def per_browser_limit(env: Mapping[str, str] = os.environ) -> int:
+    """How many waiting or running races one browser session may have."""
+    return _whole_number(env, "SHARPNESS_LAB_PER_BROWSER", 3, 1, 100, "a number of races")
+
+
 def check(env: Mapping[str, str] = os.environ) -> None:
     """Raise SettingsError for the first setting that cannot work (the app calls this at start)."""
     workers(env)
     store_limit(env)
+    queue_limit(env)
+    per_browser_limit(env)

@@ -5,9 +5,10 @@ import streamlit as st
 
 from agmcore.config import RunConfig
 from agmcore.experiments import EXPERIMENTS
+from agmcore.jobs import Refused
 from agmcore.store import race_key
 from ui import job_status
-from ui.services import manager, store
+from ui.services import manager, session_id, store
 
 REFRESH_SECONDS = 1.0
 MAX_SEEDS = 12
@@ -57,8 +58,11 @@ if missing:
         if job is not None and job.error:
             st.error(f"The sweep failed: {job.error}")
         if st.button(f"▶ Run the {len(missing)} missing cells", type="primary", key="ex_run"):
-            jobs.submit(missing)
-            st.rerun()
+            try:
+                jobs.submit(missing, owner=session_id())
+                st.rerun()
+            except Refused as e:
+                st.warning(f"Not started: {e}.")
     st.stop()
 
 summary = summary_of(name, tuple(c.key for c in configs))

@@ -3,6 +3,7 @@ import streamlit as st
 
 from agmcore.config import ConfigError
 from agmcore.family import OPTIMIZER_NAMES
+from agmcore.jobs import Refused
 from agmcore.playground import BOUNDS, DEFAULTS, TASK_NAMES, build_race, check_url, key_of
 from agmcore.store import race_key
 from ui import job_status, race_view, replay, url
@@ -76,14 +77,20 @@ me = session_id()
 current = jobs.job(key)
 elsewhere = current is not None and current.active and not jobs.may_stop(key, me)
 left, right, pause_column = st.columns([1, 1, 3])
+refused = None
 if left.button("▶ Run", type="primary", key="pg_run", width="stretch"):
-    jobs.submit(configs, owner=me)
+    try:
+        jobs.submit(configs, owner=me)
+    except Refused as e:
+        refused = f"Not started: {e}."
 if right.button("■ Stop", key="pg_stop", width="stretch", disabled=elsewhere,
                 help="Started elsewhere: only the browser that started this race can stop it" if elsewhere else None):
     jobs.cancel(key, who=me)
 if elsewhere:
     st.caption("This race was started in another browser: you see it live, and only that browser can stop it.")
 paused = pause_column.toggle("Pause live plots (to zoom)", key="pg_pause", disabled=teacher_mode())
+if refused:
+    st.warning(refused)
 
 
 def views(job):

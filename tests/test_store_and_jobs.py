@@ -166,3 +166,36 @@ def test_only_the_starter_may_stop_a_race(manager):
     assert manager.job(key).active and manager.job(key).owner == "lecturer"
     manager.cancel(key, who="lecturer")
     _wait(lambda: manager.job(key).status == CANCELLED)
+
+
+def test_the_queue_is_bounded_per_server_and_per_browser(tmp_path, monkeypatch):
+    from agmcore.jobs import Refused
+
+    monkeypatch.setenv("SHARPNESS_LAB_QUEUE", "3")
+    monkeypatch.setenv("SHARPNESS_LAB_PER_BROWSER", "2")
+    manager = JobManager(ResultStore(str(tmp_path / "s")), workers=1, warm=False)
+    try:
+        manager.submit(_configs(steps=10**7, seed=31), owner="a")
+        manager.submit(_configs(steps=10**7, seed=32), owner="a")
+        with pytest.raises(Refused, match="this browser already has 2 races"):
+            manager.submit(_configs(steps=10**7, seed=33), owner="a")
+        manager.submit(_configs(steps=10**7, seed=34), owner="b")
+        with pytest.raises(Refused, match="already has 3 races waiting or running"):
+            manager.submit(_configs(steps=10**7, seed=35), owner="c")
+        assert manager.submit(_configs(steps=10**7, seed=31), owner="c")  # attaching to a race is not a new one
+    finally:
+        manager.shutdown()
+
+
+def test_a_race_too_large_for_memory_now_is_refused(tmp_path, monkeypatch):
+    """The check covers the whole race (every optimizer) against memory available at admission."""
+    from agmcore import jobs
+
+    manager = JobManager(ResultStore(str(tmp_path / "s")), workers=1, warm=False)
+    configs = _configs(names=("adam", "sgd", "rmsprop"))
+    each = configs[0].memory_bytes()
+    monkeypatch.setattr(jobs, "available_bytes", lambda: int(2.5 * each))  # room for two runs, not three
+    with pytest.raises(jobs.Refused, match="this race needs about .* in all"):
+        manager.submit(configs)
+    assert manager.submit(configs[:2])
+    manager.shutdown()
