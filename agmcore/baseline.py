@@ -14,8 +14,6 @@ from .config import RunConfig
 from .tasks.diag_net import draw_data, initial_params
 from .tasks.randomness import LabelNoise
 
-TORCH_TWINS = {"sgd", "rmsprop", "adam"}
-
 
 def torch_optimizer(config: RunConfig, params):
     """torch.optim's twin of the configured optimizer (with its bias correction)."""

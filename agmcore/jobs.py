@@ -15,12 +15,12 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from . import settings
 from .config import ConfigError, RunConfig
+from .device import resolve_device
 from .memory import available_bytes, format_bytes
 from .results import to_document
 from .observation import RunRecord
@@ -44,9 +44,6 @@ class Job:
     elapsed: float = 0.0
     runs: List[Dict[str, Any]] = field(default_factory=list)  # merged per-run state (status, history, ...)
     error: Optional[str] = None
-    submitted: float = field(default_factory=time.time)
-    started: Optional[float] = None
-    first_point: Optional[float] = None  # when the first snapshot after step 0 arrived
     cancel_requested: bool = False
     owner: Optional[str] = None  # the browser session that started it: only it may stop it
     restarts: int = 0  # times its worker died and it started again on a fresh one (at most RESTARTS)
@@ -174,10 +171,6 @@ class JobManager:
                 if slot.job == key:
                     slot.send({"type": "cancel", "job": key})
 
-    def running_count(self) -> int:
-        with self._lock:
-            return sum(1 for s in self._slots if s.job is not None)
-
     def shutdown(self):
         with self._lock:
             slots, self._slots = self._slots, []
@@ -212,7 +205,7 @@ class JobManager:
                 self._slots.remove(slot)
                 continue
             slot.job = key
-            job.status, job.started = RUNNING, time.time()
+            job.status = RUNNING
 
     def _reap_dead(self):
         for slot in list(self._slots):
@@ -283,8 +276,6 @@ class JobManager:
     @staticmethod
     def _merge(job: Job, message: Dict[str, Any]):
         job.step, job.total, job.elapsed = message["step"], message["total"], message["elapsed"]
-        if job.first_point is None and message["step"] > 0:
-            job.first_point = time.time()
         for run, delta in zip(job.runs, message["runs"]):
             for name, values in delta["history"].items():
                 run["history"].setdefault(name, []).extend(values)
@@ -301,7 +292,7 @@ class JobManager:
         for config, run in zip(job.configs, job.runs):
             rec = RunRecord(config, status=run["status"], steps_done=run["steps_done"], history=run["history"],
                             final=run["final"], arrays=run["arrays"])
-            records.append(to_document(rec, device=self.device))
+            records.append(to_document(rec, device=str(resolve_device(self.device))))  # the device used, not "auto"
         try:
             self.store.put_race(job.configs, records)
             job.status = FINISHED

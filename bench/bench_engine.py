@@ -79,7 +79,7 @@ def main():
     run_all([_config(100, 20, 10)])  # load the compiled kernels once
     eager = minimal_eager_step()
     compiled_step = None if args.no_torch_compile else torch.compile(eager)
-    print(f"\nAdam, one run, steps/s (ratio: compiled engine / that loop)")
+    print("\nAdam, one run, steps/s (ratio: compiled engine / that loop)")
     print(f"{'case':<18}{'autograd':>10}{'eager':>10}{'t.compile':>11}{'engine(torch)':>15}{'engine':>10}"
           f"{'×autograd':>11}{'×eager':>8}{'×t.compile':>12}")
     for dim, samples, small, large in ((100, 20, 3_000, 200_000), (1000, 50, 2_000, 50_000)):

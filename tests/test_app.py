@@ -125,7 +125,11 @@ def test_second_session_attaches_to_a_running_race():
 def test_result_page_shows_a_stored_race(stored_race):
     at = _app("app_pages/result.py", run=stored_race)
     assert not at.error
-    assert len(at.get("plotly_chart")) >= 6
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert titles[:5] == ["Sharpness at the denoised iterate", "Implicit bias at the denoised iterate",
+                          "Test loss ½‖w − w*‖²", "Verdict: each measure ÷ SGD's",
+                          "w at the denoised iterate against the truth w*"]
+    assert len(titles) == 7  # and the weights of each of the two runs over time
     assert stored_race in at.caption[0].value
     assert any("Open in Playground" in str(p.proto) for p in at.get("page_link"))
 
