@@ -64,7 +64,7 @@ def _choice(name: str, value: str, allowed) -> None:
 
 @dataclass(frozen=True)
 class DiagNetTask:
-    """Sparse regression with a diagonal linear network w = u⊙u − v⊙v (science.md §3.1)."""
+    """Sparse regression with a diagonal linear network w = u⊙u − v⊙v (docs/science.md §3.1)."""
 
     name: ClassVar[str] = "diag-net"
     dim: int = 100  # d: input dimension
@@ -99,7 +99,7 @@ class DiagNetTask:
 
 @dataclass(frozen=True)
 class MatrixFactorizationTask:
-    """Deep matrix factorization W = W_L ⋯ W_1 of a low-rank W* (science.md §3.2 template)."""
+    """Deep matrix factorization W = W_L ⋯ W_1 of a low-rank W* (docs/science.md §3.2 template)."""
 
     name: ClassVar[str] = "matrix-factorization"
     size: int = 20  # m: W* is m×m
@@ -141,7 +141,7 @@ Task = Union[DiagNetTask, MatrixFactorizationTask]
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    """One member of the AGM family and its hyperparameters (science.md §2)."""
+    """One member of the AGM family and its hyperparameters (docs/science.md §2)."""
 
     name: str = "adam"
     lr: float = 0.1  # η

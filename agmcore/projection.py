@@ -1,7 +1,7 @@
 """Projection of θ onto the minimizer manifold Γ: the limit Φ(θ) of the clean gradient flow.
 
 Measures taken at Φ(θ) separate the implicit bias from the label-noise fluctuation around Γ
-(science.md §5). A task may know Φ in closed form up to a root find (the diagonal network:
+(docs/science.md §5). A task may know Φ in closed form up to a root find (the diagonal network:
 `DiagNetProblem.gradient_flow_limit`, exact to round-off); otherwise (the default of
 `LabelNoiseRegression.gradient_flow_limit`) Φ is approximated by a short discretised flow
 

@@ -2,7 +2,7 @@
 
     tr(Diag(H)^p) = Σ_j max(H_jj, 0)^p
 
-Off the minimizer manifold a diagonal entry can be negative; it is clamped at 0 (science.md §4).
+Off the minimizer manifold a diagonal entry can be negative; it is clamped at 0 (docs/science.md §4).
 p = 1 gives tr H (clamped), p = ½ Adam's measure, p = 1 − λ AdamE-λ's.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Second-moment statistics V(g) of the AGM family, and how each preconditions.
 
-The family's update (science.md §2):
+The family's update (docs/science.md §2):
 
     v_t = β2 v_{t-1} + (1 − β2) V(g_t)
     θ_{t+1} = θ_t − η · S(v̂_t) m_t,      S(v) = (v^λ + ε)^{-1},   v̂ = v / c

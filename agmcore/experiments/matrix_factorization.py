@@ -1,6 +1,6 @@
 """4. Deep matrix factorization: Adam against SGD (and the other AGMs) under label noise.
 
-The paper's setup is unknown (science.md §3.2); this is our template: completion of a rank-r
+The paper's setup is unknown (docs/science.md §3.2); this is our template: completion of a rank-r
 m×m matrix W* from n observed entries with depth-L factorizations (L = 2 and 3) and ±δ label
 noise. Every optimizer is also measured on every other one's sharpness at the end points
 (endpoints.py). The claim is judged per depth (docs/matrix-factorization.md).

@@ -1,4 +1,4 @@
-"""Sparse regression with a diagonal linear network, for a group of R runs (science.md §3.1, §4).
+"""Sparse regression with a diagonal linear network, for a group of R runs (docs/science.md §3.1, §4).
 
     f(z) = ⟨u⊙u − v⊙v, z⟩,   L(θ) = (1/2n) Σ_i (f(z_i) − y_i − ξ_i)²,   y = ⟨w*, z⟩
 

@@ -1,4 +1,4 @@
-"""Deep matrix factorization under label noise, for a group of R runs (science.md §3.2).
+"""Deep matrix factorization under label noise, for a group of R runs (docs/science.md §3.2).
 
     W = W_L ⋯ W_1,   f_i = ⟨A_i, W⟩,   L = (1/2n) Σ_i (f_i − y_i − ξ_i)²,   y_i = ⟨A_i, W*⟩
 
