@@ -11,8 +11,11 @@ except settings.SettingsError as e:
     st.error(f"The server cannot start with these settings: {e}. Fix the environment variable and restart it "
              "(README, \"The app\").")
     st.stop()
+home = st.Page("app_pages/home.py", title="Home", icon=":material/home:", url_path="start", default=True)
 page = st.navigation([
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    home,
+    # the default page lives at "/"; "/home" (a link people type) opens it too, without a menu entry
+    st.Page(lambda: st.switch_page(home), title="Home", url_path="home", visibility="hidden"),
     st.Page("app_pages/playground.py", title="Playground", icon=":material/sports_score:", url_path="playground"),
     st.Page("app_pages/experiments.py", title="Experiments", icon=":material/science:", url_path="experiments"),
     st.Page("app_pages/result.py", title="Result", icon=":material/description:", url_path="result"),

@@ -102,7 +102,7 @@ def test_live_race_and_permalink(server, browser):
     _screenshot_every_page(browser, server, href)
 
 
-PAGES = {"home": "/", "playground": f"/playground?{RACE}", "gallery": "/gallery", "experiments": "/experiments"}
+PAGES = {"home": "/", "home-path": "/home", "playground": f"/playground?{RACE}", "gallery": "/gallery", "experiments": "/experiments"}
 
 
 def _screenshot_every_page(browser, server, result_href):
@@ -116,6 +116,8 @@ def _screenshot_every_page(browser, server, result_href):
             url = server + path + (("&" if "?" in path else "?") + "teacher=1" if teacher else "")
             page.goto(url)
             page.get_by_test_id("stTopNavLink").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
+            assert page.get_by_text("Page not found").count() == 0, path  # /home too
             if name in ("playground", "result"):
                 _wait_for_charts(page, 7)
             page.wait_for_timeout(1500)
