@@ -68,8 +68,7 @@ class _Slot:
 
     def __init__(self, manager: "JobManager"):
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
-                   PYTHONDONTWRITEBYTECODE="1")  # write nothing into the app's folder
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")  # write nothing into the app's folder
         self.process = subprocess.Popen(
             [sys.executable, "-m", "agmcore.worker", str(manager.threads), manager.device],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env, cwd=root)

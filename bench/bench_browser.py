@@ -1,6 +1,6 @@
 """Run → Finished for each Home preset, as a visitor sees it in Chromium.
 
-    python bench/bench_browser.py [--repeats 3]
+    python -m bench.bench_browser [--repeats 3]
 
 Starts `streamlit run app.py` (one worker, a fresh store), opens Home in Debian's headless
 Chromium, clicks a preset, waits for the worker to be ready, clicks Run and times until the page
@@ -10,17 +10,13 @@ chromium and playwright (requirements-test.txt).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from playwright import sync_api
 
-from playwright import sync_api  # noqa: E402
-
-from agmcore.presets import PRESETS  # noqa: E402
-from bench.app_server import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+from agmcore.presets import PRESETS
+from bench.app_server import CHROMIUM, CHROMIUM_ARGS, start_app
 
 
 def run_to_finished(page, url: str, preset: int, seed: int) -> float:

@@ -1,6 +1,6 @@
 """Steps per second of the engine against the loops one would write without it, in one run.
 
-    python bench/bench_engine.py [--repeats 3] [--no-torch-compile]
+    python -m bench.bench_engine [--repeats 3] [--no-torch-compile]
 
 Adam on the diagonal network (float64, full batch, label noise, one thread), one run, at
 d = 100, n = 20 and d = 1000, n = 50, measured five ways: a plain autograd loop with
@@ -15,19 +15,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from agmcore.baseline import plain_diag_net_run  # noqa: E402
-from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig  # noqa: E402
-from agmcore.engine import run_all  # noqa: E402
-from agmcore.tasks.diag_net import draw_data, initial_params  # noqa: E402
-from agmcore.tasks.randomness import LabelNoise  # noqa: E402
-from timing import median_seconds  # noqa: E402  (bench/timing.py, beside this script)
+from agmcore.baseline import plain_diag_net_run
+from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.engine import run_all
+from agmcore.tasks.diag_net import draw_data, initial_params
+from agmcore.tasks.randomness import LabelNoise
+from bench.timing import median_seconds
 
 
 def _config(dim, samples, steps, lr=0.1, name="adam", log_every=None, **extra):

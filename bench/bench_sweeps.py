@@ -1,6 +1,6 @@
 """Two speed-ups of the classroom experiments, each against its baseline in one run.
 
-    python bench/bench_sweeps.py [--steps 4000] [--repeats 3] [--only projection|sweep]
+    python -m bench.bench_sweeps [--steps 4000] [--repeats 3] [--only projection|sweep]
 
 1. Projection Φ onto the manifold at sharpness-race end points (diagonal network, 15 runs):
    the exact flow limit (`DiagNetProblem.gradient_flow_limit`) against the discretised flow
@@ -15,19 +15,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import torch
 
-import torch  # noqa: E402
-
-from agmcore.device import cpu_cores  # noqa: E402
-from agmcore.engine import problem_for, run_all  # noqa: E402
-from agmcore.experiments import matrix_factorization_cells, sharpness_race_cells  # noqa: E402
-from agmcore.projection import gradient_flow_projection  # noqa: E402
-from agmcore.sweeps import collect  # noqa: E402
-from timing import median_seconds  # noqa: E402  (bench/timing.py, beside this script)
+from agmcore.device import cpu_cores
+from agmcore.engine import problem_for, run_all
+from agmcore.experiments import matrix_factorization_cells, sharpness_race_cells
+from agmcore.projection import gradient_flow_projection
+from agmcore.sweeps import collect
+from bench.timing import median_seconds
 
 
 def bench_projection(steps, repeats):

@@ -136,3 +136,15 @@ def test_an_interrupted_write_keeps_the_earlier_result(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space"):
         output_files.write_atomically(str(path), '{"new": true}')
     assert path.read_text() == '{"old": true}' and os.listdir(tmp_path) == ["run.json"]
+
+
+def test_the_installed_agmcore_command():
+    """requirements.txt installs this project (pyproject.toml), which provides the `agmcore` command."""
+    import shutil
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="agmcore")
+    assert script.value == "agmcore.cli:main"
+    proc = subprocess.run([shutil.which("agmcore"), "run", "--out", "/dev/full"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr
