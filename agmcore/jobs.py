@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -27,6 +28,8 @@ from .observation import RunRecord
 from .store import ResultStore, race_key
 
 QUEUED, RUNNING, FINISHED, CANCELLED, FAILED = "queued", "running", "finished", "cancelled", "failed"
+INTERRUPTED = "interrupted"  # queued or running when the server stopped (found in the store at start)
+PENDING_EVERY = 5.0  # seconds between records of a running race's step in the store
 RESTARTS = 1  # a race whose worker dies starts again once on a fresh worker, then fails
 
 
@@ -100,7 +103,21 @@ class JobManager:
         self._lock = threading.RLock()
         self._jobs: Dict[str, Job] = {}
         self._queue: List[str] = []
+        self._recorded: Dict[str, float] = {}  # race -> when its step was last recorded in the store
+        self.pending_every = PENDING_EVERY
+        self._recover_interrupted()
         self._slots: List[_Slot] = [_Slot(self) for _ in range(self.workers)] if warm else []
+
+    def _recover_interrupted(self):
+        """Races a previous server left queued or running: reported as interrupted at their step."""
+        for entry in self.store.pending():
+            configs, step = entry["configs"], entry["step"]
+            self._jobs[entry["key"]] = Job(
+                entry["key"], configs, status=INTERRUPTED, step=step, total=max(c.steps for c in configs),
+                runs=_fresh_runs(configs),
+                notice=f"This race was interrupted at step {step:,} when the server restarted. Press Run to run it "
+                       "again.")
+            self.store.drop_pending(entry["key"])
 
     # ------------------------------------------------------------------ public API
     def submit(self, configs: Sequence[RunConfig], owner: Optional[str] = None) -> str:
@@ -118,8 +135,25 @@ class JobManager:
             self._jobs[key] = Job(key, list(configs), total=max(c.steps for c in configs), runs=_fresh_runs(configs),
                                   owner=owner)
             self._queue.append(key)
+            self._record(key, force=True)
             self._dispatch()
         return key
+
+    def _record(self, key: str, force: bool = False):
+        """Keep the store's record of an active race current (at most every PENDING_EVERY s), or
+        drop it once the race has ended (caller holds the lock)."""
+        job = self._jobs[key]
+        if not job.active:
+            self.store.drop_pending(key)
+            self._recorded.pop(key, None)
+            return
+        now = time.monotonic()
+        if force or now - self._recorded.get(key, -self.pending_every) >= self.pending_every:
+            try:
+                self.store.put_pending(job.configs, job.step)
+                self._recorded[key] = now
+            except Exception:  # a full disk must not stop the race; it only loses the record
+                pass
 
     def _admit(self, configs: Sequence[RunConfig], owner: Optional[str]):
         """Refuse a new race the server cannot take now (caller holds the lock)."""
@@ -165,6 +199,7 @@ class JobManager:
                 job.status = CANCELLED
                 for run in job.runs:
                     run["status"] = CANCELLED
+                self._record(key)
                 return
             for slot in self._slots:
                 if slot.job == key:
@@ -225,6 +260,7 @@ class JobManager:
                           f"a fresh worker.")
             job.status, job.step, job.elapsed, job.runs = QUEUED, 0, 0.0, _fresh_runs(job.configs)
             self._queue.insert(0, key)
+            self._record(key, force=True)
         else:
             self._fail(key, f"the worker process stopped unexpectedly {job.restarts + 1} times; the last time at "
                             f"step {reached:,}")
@@ -233,6 +269,7 @@ class JobManager:
         job = self._jobs.get(key)
         if job is not None:
             job.status, job.error = FAILED, message
+            self._record(key)
 
     def _free(self, key: str):
         for slot in self._slots:
@@ -261,6 +298,7 @@ class JobManager:
                 kind = message["type"]
                 if kind == "snapshot":
                     self._merge(job, message)
+                    self._record(job.key)
                 elif kind == "error":
                     self._fail(job.key, message["message"])
                     self._free(job.key)
@@ -283,6 +321,12 @@ class JobManager:
                 run["arrays"] = delta["arrays"]
 
     def _finish(self, job: Job):
+        try:
+            self._settle(job)
+        finally:
+            self._record(job.key)  # ended: its record of being in progress goes
+
+    def _settle(self, job: Job):
         statuses = {r["status"] for r in job.runs}
         if CANCELLED in statuses:
             job.status = CANCELLED

@@ -15,7 +15,9 @@ What is guaranteed (README, "How results are stored"):
   least-recently-used eviction.
 
 Keys: "run:<key>" (one run, the CLI schema), "race:<key>" (runs compared together: their keys
-and when), "index:<key>" (a small summary of a race for the gallery).
+and when), "index:<key>" (a small summary of a race for the gallery), "pending:<key>" (a race
+queued or running in the app, with the step it reached: what a restarted server reports as
+interrupted).
 """
 from __future__ import annotations
 
@@ -200,6 +202,32 @@ class ResultStore:
             return self.get_race(key)
         except DamagedEntry:
             return None
+
+    # races in progress (jobs.JobManager records them, so a restart can say what it interrupted)
+    def put_pending(self, configs: Sequence[RunConfig], step: int):
+        key = race_key(configs)
+        self._put(f"pending:{key}", {"key": key, "configs": [c.to_dict() for c in configs], "step": int(step),
+                                     "updated": time.time()})
+
+    def drop_pending(self, key: str):
+        self.cache.delete(f"pending:{key}")
+
+    def pending(self) -> List[Dict[str, Any]]:
+        """Races recorded as queued or running: {"key", "configs" (RunConfig), "step"}; damaged
+        records are dropped."""
+        out = []
+        for k in list(self.cache.iterkeys()):
+            if not (isinstance(k, str) and k.startswith("pending:")):
+                continue
+            try:
+                entry = self._get(k)
+                configs = [RunConfig.from_dict(c) for c in entry["configs"]]
+                if race_key(configs) != k[8:] or not isinstance(entry.get("step"), int):
+                    raise DamagedEntry(f"{k[:20]}…: not a record of this race")
+                out.append({"key": k[8:], "configs": configs, "step": entry["step"]})
+            except (DamagedEntry, ConfigError, KeyError, TypeError, ValueError):
+                self.cache.delete(k)
+        return out
 
     def gallery(self) -> List[Dict[str, Any]]:
         """Summaries of stored races, newest first (entries whose race was evicted, and damaged

@@ -3,7 +3,7 @@ import streamlit as st
 
 from agmcore.config import ConfigError
 from agmcore.family import OPTIMIZER_NAMES
-from agmcore.jobs import Refused
+from agmcore.jobs import INTERRUPTED, Refused
 from agmcore.playground import BOUNDS, DEFAULTS, TASK_NAMES, build_race, check_url, key_of
 from agmcore.store import race_key
 from ui import job_status, race_view, replay, url
@@ -112,6 +112,8 @@ elif stored is not None:
     st.page_link("app_pages/result.py", label="Permalink to this result", icon=":material/link:", query_params={"run": key})
     replay.draw(stored, key="done", x=x, projected=True)
     race_view.downloads(stored, key=key, x=x)
+elif job is not None and job.status == INTERRUPTED:
+    st.warning(job.notice)
 elif job is not None:
     if job.error:
         st.error(f"The run failed: {job.error}")

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from agmcore.config import ConfigError, RunConfig
+from agmcore.jobs import INTERRUPTED
 from agmcore.playground import settings_of, url_params
 from agmcore.store import DamagedEntry, is_key
 from ui import race_view, replay
@@ -24,6 +25,10 @@ if runs is None:
     job = manager().job(key)
     if job is not None and job.active:
         st.info("This race is still running; its result appears here when it finishes.")
+    elif job is not None and job.status == INTERRUPTED:
+        st.warning(job.notice.replace("Press Run", "Open it in the Playground and press Run"))
+        st.page_link("app_pages/playground.py", label="Open in Playground with these settings",
+                     icon=":material/sports_score:", query_params=url_params(settings_of(job.configs)))
     else:
         st.error("No stored result has this key: it was never run here, or it was evicted from the store. "
                  "Run it again from the Playground.")

@@ -199,3 +199,40 @@ def test_a_race_too_large_for_memory_now_is_refused(tmp_path, monkeypatch):
         manager.submit(configs)
     assert manager.submit(configs[:2])
     manager.shutdown()
+
+
+def test_a_restart_reports_interrupted_races(tmp_path):
+    """Queued and running races are recorded in the store; a new manager (a restarted server)
+    reports them interrupted at the step they reached, and Run starts them again."""
+    from agmcore.jobs import INTERRUPTED
+
+    store = ResultStore(str(tmp_path / "s"))
+    first = JobManager(store, workers=1)
+    first.pending_every = 0.2  # seconds between records of the step (5 in the app)
+    running = first.submit(_configs(steps=10**7, seed=41))
+    waiting = first.submit(_configs(steps=10**7, seed=42))
+    _wait(lambda: first.job(running).step > 0)
+    time.sleep(1.0)
+    reached = {p["key"]: p["step"] for p in store.pending()}
+    assert set(reached) == {running, waiting} and reached[running] > 0 and reached[waiting] == 0
+    for slot in first._slots:  # the server dies: no cancel, no clean shutdown
+        slot.process.kill()
+    second = JobManager(store, workers=1, warm=False)
+    job = second.job(running)
+    assert job.status == INTERRUPTED and not job.active and job.step == reached[running]
+    assert f"interrupted at step {reached[running]:,}" in job.notice
+    assert second.job(waiting).status == INTERRUPTED and store.pending() == []
+    assert second.submit(_configs(steps=200, seed=41)) != running  # another race runs as usual
+    again = second.submit(_configs(steps=10**7, seed=41))
+    assert again == running and second.job(running).active  # Run starts it again
+    second.cancel(running)
+    _wait(lambda: not second.job(running).active)
+    _wait(lambda: store.pending() == [] or all(p["key"] != running for p in store.pending()))
+    second.shutdown()
+    first.shutdown()
+
+
+def test_a_finished_race_leaves_no_record_of_being_in_progress(manager):
+    key = manager.submit(_configs(steps=200, seed=43))
+    _wait(lambda: manager.job(key).status == FINISHED)
+    assert manager.store.pending() == []
