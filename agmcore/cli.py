@@ -15,10 +15,12 @@ import threading
 import time
 from typing import List, Optional
 
-from .config import DTYPES, LAWS, MEASUREMENTS, ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
+from .config import (DTYPES, LAWS, MEASUREMENTS, ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig,
+                     RunConfig, check_memory)
 from .device import DEVICES, cpu_cores, resolve_device
 from .engine import run_batch
 from .family import OPTIMIZER_NAMES, two_scheme_beta2
+from .memory import available_bytes
 from .output_files import check_output_file, check_output_folder, write_atomically
 from .progress import ProgressBar
 from .results import dumps, to_document
@@ -126,7 +128,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # both stop the run and still wr
 def command_run(args) -> int:
     config = config_from_args(args)
     check_output_file(args.out)
-    resolve_device(args.device)
+    check_memory([config], available_bytes(resolve_device(args.device)))
     cancel = threading.Event()
     previous = {s: signal.signal(s, lambda *_: cancel.set()) for s in STOP_SIGNALS}
     bar = None if args.quiet else ProgressBar(config.steps)

@@ -13,7 +13,7 @@ import json
 import math
 import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Dict, Optional, Union
+from typing import Any, ClassVar, Dict, Optional, Sequence, Union
 
 from . import SCHEMA_VERSION
 from .family import OPTIMIZER_NAMES
@@ -204,11 +204,6 @@ class RunConfig:
                 _require(len(shape) != 1 or shape[0] <= FULL_MATRIX_MAX_DIM,
                          f"shampoo on a vector of size {shape[0]} needs a {shape[0]}×{shape[0]} full-matrix "
                          f"preconditioner; the bound is {FULL_MATRIX_MAX_DIM}: use a smaller dim or another optimizer")
-        need, have = self.memory_bytes(), available_bytes()
-        _require(need <= have, f"this run needs about {format_bytes(need)} but the machine has "
-                               f"{format_bytes(have)} available: reduce "
-                               + ("dim or samples" if self.task.name == "diag-net" else
-                                  "size (the CLI's --dim), depth, rank or samples"))
 
     # ------------------------------------------------------------------ memory
     def memory_bytes(self) -> int:
@@ -267,3 +262,18 @@ def _build(kind, values: Dict[str, Any], what: str, **extra):
     if unknown:
         raise ConfigError(f"unknown setting {unknown[0]!r} for {what}; known: {', '.join(sorted(known - set(extra)))}")
     return kind(**values, **extra)
+
+
+def check_memory(configs: Sequence[RunConfig], have: Optional[int] = None) -> None:
+    """ConfigError unless these runs, together, fit in the memory available now (`have` bytes, by
+    default the host's). Called where runs are admitted: the CLI, the engine, the job manager; a
+    configuration itself reads nothing from the machine."""
+    need = sum(c.memory_bytes() for c in configs)
+    have = available_bytes() if have is None else have
+    if need <= have:
+        return
+    what = "this run needs" if len(configs) == 1 else f"these {len(configs)} runs need"
+    shrink = "dim or samples" if configs[0].task.name == "diag-net" else "size (the CLI's --dim), depth, rank or samples"
+    fewer = "" if len(configs) == 1 else "race fewer optimizers or "
+    raise ConfigError(f"{what} about {format_bytes(need)} in all but {format_bytes(have)} is available now: "
+                      f"{fewer}reduce {shrink}")

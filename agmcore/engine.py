@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Sequence
 
 from .compiled_group import CompiledDiagNetGroup, compiled_supports
-from .config import ConfigError, RunConfig
+from .config import ConfigError, RunConfig, check_memory
 from .device import resolve_device, resolve_dtype
-from .memory import available_bytes, format_bytes
+from .memory import available_bytes
 from .observation import ObservedGroup, RunRecord
 from .torch_group import TorchGroup, problem_for
 
@@ -85,10 +85,7 @@ def run_batch(configs: Sequence[RunConfig], device: str = "auto", cancel=None,
     if len(cadences) > 1:
         raise ConfigError(f"runs batched together must share log_every (got {sorted(cadences)})")
     dev = resolve_device(device)
-    need, have = sum(c.memory_bytes() for c in configs), available_bytes(dev)
-    if need > have:
-        raise ConfigError(f"these runs need about {format_bytes(need)} but {dev} has {format_bytes(have)} free: "
-                          f"run fewer at once or make them smaller")
+    check_memory(configs, available_bytes(dev))
     records = [RunRecord(c) for c in configs]
     groups: Dict[tuple, List[RunRecord]] = {}
     for i, rec in enumerate(records):

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from . import settings
-from .config import ConfigError, RunConfig
+from .config import ConfigError, RunConfig, check_memory
 from .device import resolve_device
-from .memory import available_bytes, format_bytes
+from .memory import available_bytes
 from .results import to_document
 from .observation import RunRecord
 from .store import ResultStore, race_key
@@ -164,10 +164,10 @@ class JobManager:
         if owner is not None and sum(j.owner == owner for j in active) >= self.per_browser:
             raise Refused(f"this browser already has {self.per_browser} races waiting or running: stop one or "
                           "wait for it to finish")
-        need, have = sum(c.memory_bytes() for c in configs), available_bytes()
-        if need > have:
-            raise Refused(f"this race needs about {format_bytes(need)} in all but the server has "
-                          f"{format_bytes(have)} available now: race fewer optimizers or make the task smaller")
+        try:
+            check_memory(configs, available_bytes())
+        except ConfigError as e:
+            raise Refused(str(e)) from None
 
     def job(self, key: str) -> Optional[Job]:
         """A consistent copy of a job's state (safe to read while workers write)."""

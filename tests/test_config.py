@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from agmcore.config import ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
+from agmcore.config import ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig, check_memory
 
 
 def test_round_trip_and_key_stability():
@@ -45,7 +45,7 @@ def test_momentum_defaults_per_optimizer():
     (lambda: RunConfig(steps=0), "steps must be at least 1"),
     (lambda: RunConfig(dtype="float16"), "unknown dtype"),
     (lambda: RunConfig(task=DiagNetTask(dim=5000), optimizer=OptimizerConfig(name="shampoo")), "full-matrix"),
-    (lambda: RunConfig(task=DiagNetTask(dim=10**7, samples=10**5)), "machine has"),
+    (lambda: check_memory([RunConfig(task=DiagNetTask(dim=10**7, samples=10**5))]), "is available now"),
     (lambda: RunConfig.from_dict({"task": {"name": "mlp"}}), "unknown task 'mlp'"),
     (lambda: RunConfig.from_dict({"optimizer": {"nmae": "adam"}}), "unknown setting 'nmae' for optimizer"),
     (lambda: RunConfig.from_dict([1, 2]), "must be a JSON object"),
@@ -59,3 +59,17 @@ def test_memory_estimate_grows_with_size():
     small = RunConfig(task=DiagNetTask(dim=100, samples=20)).memory_bytes()
     big = RunConfig(task=DiagNetTask(dim=10_000, samples=800)).memory_bytes()
     assert big > 8 * 10_000 * 800 > small
+
+
+def test_a_configuration_reads_nothing_from_the_machine(monkeypatch):
+    """Constructing a RunConfig is pure; memory is checked where runs are admitted (check_memory)."""
+    from agmcore import config as config_module
+
+    def machine(*_):
+        raise AssertionError("a RunConfig asked the machine for its memory")
+
+    monkeypatch.setattr(config_module, "available_bytes", machine)
+    huge = RunConfig(task=DiagNetTask(dim=20_000, samples=100_000))  # ≈ 16 GB of data, and no error here
+    with pytest.raises(ConfigError, match="this run needs about .* reduce dim or samples"):
+        config_module.check_memory([huge], have=10**9)
+    config_module.check_memory([RunConfig()], have=10**9)  # a small one fits

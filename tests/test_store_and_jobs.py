@@ -195,7 +195,7 @@ def test_a_race_too_large_for_memory_now_is_refused(tmp_path, monkeypatch):
     configs = _configs(names=("adam", "sgd", "rmsprop"))
     each = configs[0].memory_bytes()
     monkeypatch.setattr(jobs, "available_bytes", lambda: int(2.5 * each))  # room for two runs, not three
-    with pytest.raises(jobs.Refused, match="this race needs about .* in all"):
+    with pytest.raises(jobs.Refused, match="these 3 runs need about .* in all .* race fewer optimizers"):
         manager.submit(configs)
     assert manager.submit(configs[:2])
     manager.shutdown()
