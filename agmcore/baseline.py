@@ -11,6 +11,7 @@ from typing import Dict
 import torch
 
 from .config import RunConfig
+from .device import dtype_of
 from .tasks.diag_net import draw_data, initial_params
 from .tasks.randomness import LabelNoise
 
@@ -29,7 +30,7 @@ def torch_optimizer(config: RunConfig, params):
 
 def plain_diag_net_run(config: RunConfig, device: str = "cpu") -> Dict[str, torch.Tensor]:
     """Train one diag-net run for config.steps steps; returns the final u and v."""
-    dtype = {"float64": torch.float64, "float32": torch.float32}[config.dtype]
+    dtype = dtype_of(config.dtype)
     dev = torch.device(device)
     task = config.task
     w_star, z = (t.to(dev, dtype) for t in draw_data(task, config.seed))

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from .config import DiagNetTask, RunConfig
-from .observation import DENOISED, DENOISING_OMEGA, ObservedGroup, RunRecord, clean_arrays, json_values
+from . import DENOISED
+from .observation import DENOISING_OMEGA, ObservedGroup, RunRecord, clean_arrays, json_values
 from .tasks import diag_net_kernels as kernels
 from .tasks.diag_net import (MAX_EXPONENT_STEP, PROJECTION_ITERATIONS, PROJECTION_TOLERANCE, DiagNetProblem, draw_data,
                              initial_params, oracle_interpolators, profile_bin_size)

@@ -22,9 +22,14 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def dtype_of(name: str) -> torch.dtype:
+    """The torch dtype of a configuration's dtype name ("float64" or "float32")."""
+    return {"float64": torch.float64, "float32": torch.float32}[name]
+
+
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
     """float64 by default; MPS has no float64, so it asks for float32."""
-    dtype = {"float64": torch.float64, "float32": torch.float32}[name]
+    dtype = dtype_of(name)
     if device.type == "mps" and dtype == torch.float64:
         raise ValueError("MPS has no float64: use --dtype float32 or --device cpu")
     return dtype

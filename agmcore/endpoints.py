@@ -13,6 +13,7 @@ from typing import Dict, Sequence
 import torch
 
 from .config import OptimizerConfig, RunConfig
+from .device import dtype_of
 from .engine import problem_for
 from .projection import project_to_manifold
 from .sharpness import implied_sharpness
@@ -27,7 +28,7 @@ def measures_at_end(config: RunConfig, doc: Dict, optimizers: Sequence[Optimizer
                     projected: bool = False, averaged: bool = False) -> Dict[str, float]:
     """{measure_name(X): tr(S_X·H)} at the run's final parameters θ_T, or at its tail average θ̄
     (`averaged`, runs with tail_average > 0), either one optionally projected onto Γ."""
-    dtype = getattr(torch, config.dtype)
+    dtype = dtype_of(config.dtype)
     problem = problem_for(config.task, [config.seed], [config.task.label_noise], dtype, torch.device("cpu"))
     source = doc["params_avg"] if averaged else doc["params"]
     params = {k: torch.tensor(v, dtype=dtype).unsqueeze(0) for k, v in source.items()}

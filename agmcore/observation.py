@@ -12,7 +12,6 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from . import DENOISED  # noqa: F401 (re-exported for the groups)
 from .config import RunConfig
 
 

@@ -18,6 +18,7 @@ from ..config import DiagNetTask, OptimizerConfig, RunConfig
 from ..family import two_scheme_beta2
 from ..figures import label
 from ..tasks.diag_net import weights
+from .common import TAIL_AVERAGE
 from .sample_complexity import sample_complexity_summary_table
 
 ADAME_LAMBDAS = (0.001, 0.1, 0.25, 0.5, 0.75, 0.9)
@@ -43,7 +44,6 @@ def adame_beta2(lam: float, lr: float) -> float:
     return DIVERGES_IN_TWO_SCHEME.get(lam, rounded_two_scheme_beta2(lr))
 
 
-TAIL_AVERAGE = 0.25  # Σ|w|^{1−λ} at the mean iterate of the last quarter (the last one carries the floor)
 
 
 def adame_lambda_cells(scale: str, seeds: int) -> List[RunConfig]:

@@ -12,6 +12,9 @@ from ..endpoints import measure_name
 from ..figures import palette_for
 
 SCALES = ("classroom", "paper")
+# the experiments read their end points at the mean iterate θ̄ of the last quarter of the steps (its
+# projection Φ(θ̄) where they measure sharpness): the last iterate carries Adam's η-sized floor
+TAIL_AVERAGE = 0.25
 
 
 @dataclass(frozen=True)

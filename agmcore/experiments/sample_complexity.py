@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from ..config import DiagNetTask, OptimizerConfig, RunConfig
 from ..figures import label, palette_for
-from .common import tail_mean
+from .common import TAIL_AVERAGE, tail_mean
 
 RECOVERED = 0.1  # a final test loss below this counts as recovering w* (initial ≈ ½‖w*‖² ≈ 0.5–1.5 at κ = 3)
 
@@ -32,7 +32,6 @@ SAMPLE_COMPLEXITY = {
 # η = 0.03 settled in (seeds 3 and 5 of 0–9: docs/sample-complexity.md)
 SC_OPTIMIZERS = (OptimizerConfig(name="adam", lr=0.1, beta2=0.9, bias_correction=False, eps=1e-6),
                  OptimizerConfig(name="sgd", lr=0.1))
-TAIL_AVERAGE = 0.25  # the final test loss is taken at the mean iterate of the last quarter
 SC_SEEDS = 10  # the default: the claim is read off medians, and a median of three is one seed's value
 ORACLES = {"min-ℓ1 interpolator (SGD's limit)": "w_l1_oracle", "min-ℓ^½ interpolator (Adam's limit)": "w_lhalf_oracle"}
 

@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 from ..config import DiagNetTask, RunConfig
 from ..endpoints import measure_name, own_measure_wins, race_table
 from ..figures import label
-from .common import after_start, color_of, sgd_and_agms
+from .common import TAIL_AVERAGE, after_start, color_of, sgd_and_agms
 
 SHARPNESS_RACE = {
     "classroom": dict(dim=100, samples=12, sparsity=3, steps=100_000, log_every=2_500),
@@ -32,7 +32,6 @@ SHARPNESS_RACE = {
 RACE_OPTIMIZERS = sgd_and_agms(0.1, ("adam", "rmsprop", "adam-mini", "adalayer"),
                                lr=0.03, beta2=0.991, bias_correction=False, eps=1e-6, block_size=10)
 RACE_MEASURES = ("trace_H", "trace_sqrt_diag_H", "l1", "l_half")
-TAIL_AVERAGE = 0.25  # the measures are taken at Φ(θ̄), θ̄ the mean of θ over the last quarter of the steps
 ORACLES_DIFFER = 1e-3  # ‖w₁ − w½‖ above this: the two oracles are different interpolators
 
 
