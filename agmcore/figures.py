@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 from . import DENOISED
 from .verdict import ahead_at_end, display_name, measures_of, verdict
 
-MAX_POINTS = 2000
+MAX_POINTS = 1000  # points a trace sends to the browser at most (a live view is redrawn every second)
 # Okabe & Ito's colour-blind-safe palette, one colour per optimizer (SGD blue and Adam orange
 # also differ in lightness, so they stay apart in grayscale)
 OPTIMIZER_COLORS = {"sgd": "#0072B2", "adam": "#E69F00", "adame": "#CC79A7", "rmsprop": "#009E73",
