@@ -124,8 +124,8 @@ def _percent(fraction: float) -> str:
 
 
 def ahead_at_end(runs: Sequence[Dict], measure: str) -> Optional[str]:
-    """'lower at the end: Adam (5.93 vs SGD 9.60)' for one panel, or None with fewer than two values.
-    A run still moving is named with '(still moving)'."""
+    """'lower at the end: Adam (5.93 vs SGD 9.60)' for one panel ('lower now' while a run is still
+    running), or None with fewer than two values. A run still moving is named with '(still moving)'."""
     values = [(denoised_last(r, measure), i) for i, r in enumerate(runs)]
     values = sorted((v, i) for v, i in values if v is not None)
     if len(values) < 2:
@@ -135,7 +135,8 @@ def ahead_at_end(runs: Sequence[Dict], measure: str) -> Optional[str]:
     def named(k):
         return display_name(runs[k]["config"]) + (" (still moving)" if still_moving(runs[k]) else "")
     low_text, other_text = distinct(low, other)
-    return f"lower at the end: {named(i)} ({low_text} vs {named(j)} {other_text})"
+    when = "now" if any(r.get("status") == "running" for r in runs) else "at the end"
+    return f"lower {when}: {named(i)} ({low_text} vs {named(j)} {other_text})"
 
 
 def distinct(a: float, b: float) -> tuple:

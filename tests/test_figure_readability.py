@@ -210,3 +210,10 @@ def test_close_values_get_the_digits_that_tell_them_apart():
     assert distinct(1.65, 1.652) == ("1.65", "1.652")
     assert distinct(5.25, 9.42) == ("5.25", "9.42")
     assert distinct(2.0, 2.0) == ("2", "2")  # equal values stay short
+
+
+def test_a_live_race_says_lower_now(race):
+    for doc in race:
+        doc["status"] = "running"
+    titles = [a.text for a in figures.sharpness_figure(race).layout.annotations if a.text.startswith("<b>")]
+    assert titles[1].endswith("lower now: Adam (5.9 vs SGD 19.8)")
