@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, Optional, Sequence, Union
 
 from . import SCHEMA_VERSION
-from .family import OPTIMIZER_NAMES
+from .family import OPTIMIZER_NAMES, REGISTRY
 from .memory import available_bytes, format_bytes
 from .statistics import FULL_MATRIX_MAX_DIM
 
@@ -165,10 +165,12 @@ class OptimizerConfig:
         _require(0 <= self.lam <= 1, f"lam must be in [0, 1] (got {self.lam})")
         _require(self.eps >= 0, f"eps must be ≥ 0 (got {self.eps})")
         _require(self.block_size >= 1, f"block_size must be at least 1 (got {self.block_size})")
-        if self.name == "rmsprop":
-            _require(self.beta1 == 0, f"rmsprop has no momentum: beta1 must be 0 (got {self.beta1})")
-        if self.name != "adame":
-            _require(self.lam == 0.5, f"lam applies to adame only; {self.name} uses 0.5 (got {self.lam})")
+        member = REGISTRY[self.name]
+        if member.momentum == "none":
+            _require(self.beta1 == 0, f"{self.name} has no momentum: beta1 must be 0 (got {self.beta1})")
+        if not member.lam_free:
+            free = [n for n, m in REGISTRY.items() if m.lam_free]
+            _require(self.lam == 0.5, f"lam applies to {', '.join(free)} only; {self.name} uses 0.5 (got {self.lam})")
 
     def structure(self) -> tuple:
         """What must be equal for runs to share one tensor program (the rest is per run)."""

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Sequence
 from urllib.parse import urlencode
 
 from .config import ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
-from .family import OPTIMIZER_NAMES, two_scheme_beta2
+from .family import OPTIMIZER_NAMES, REGISTRY, two_scheme_beta2
 
 TASK_NAMES = ("diag-net", "matrix-factorization")
 POINTS_PER_RUN = 400  # logged points a Playground run aims for
@@ -21,16 +21,7 @@ POINTS_PER_RUN = 400  # logged points a Playground run aims for
 # What a fresh Playground shows: n between Adam's and SGD's recovery thresholds, SGD finished, so the
 # race shows the paper's three claims at once on the panels that name them (docs/denoising.md,
 # "The default race"; the Home page states how often each holds over seeds).
-OPTIMIZER_DEFAULTS = {
-    "sgd": {"lr": 0.1, "beta1": 0.0, "beta2": 0.999},
-    "rmsprop": {"lr": 0.01, "beta1": 0.0, "beta2": 0.95},
-    "adam": {"lr": 0.03, "beta1": 0.9, "beta2": 0.991},
-    "adame": {"lr": 0.1, "beta1": 0.9, "beta2": 0.95},
-    "adam-mini": {"lr": 0.1, "beta1": 0.9, "beta2": 0.95},
-    "adalayer": {"lr": 0.1, "beta1": 0.9, "beta2": 0.95},
-    "adafactor": {"lr": 0.1, "beta1": 0.9, "beta2": 0.95},
-    "shampoo": {"lr": 0.05, "beta1": 0.9, "beta2": 0.95},
-}
+OPTIMIZER_DEFAULTS = {name: member.defaults for name, member in REGISTRY.items()}  # family.REGISTRY
 DEFAULTS: Dict[str, Any] = {
     "pg_task": "diag-net", "pg_opts": ["adam", "sgd"], "pg_dim": 100, "pg_samples": 12, "pg_sparsity": 3,
     "pg_rank": 2, "pg_depth": 2, "pg_noise": 0.5, "pg_init": 0.1, "pg_steps": 60_000, "pg_seed": 2,

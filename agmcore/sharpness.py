@@ -12,7 +12,7 @@ from typing import Dict
 import torch
 
 from .hyper import Hyper, column
-from .statistics import block_mean, factored, layer_mean
+from .family import REGISTRY
 
 
 def trace_of_power(diagonal: Dict[str, torch.Tensor], p: Hyper) -> torch.Tensor:
@@ -37,16 +37,15 @@ def implied_sharpness(name: str, diagonal: Dict[str, torch.Tensor], lam: Hyper =
     matrices. Entries are clamped at 0 as in trace_of_power. Shampoo's S is not diagonal, and
     tr(S·H) then needs H's off-diagonal entries: not computed here (raises).
     """
-    if name == "sgd":
-        return trace_of_power(diagonal, 1.0)
-    if name in ("adam", "rmsprop"):
-        return trace_of_power(diagonal, 0.5)
-    if name == "adame":
-        return trace_of_power(diagonal, 1.0 - lam)
-    statistic = {"adam-mini": lambda: block_mean(block_size), "adalayer": layer_mean, "adafactor": factored}
-    if name not in statistic:
+    member = REGISTRY.get(name)
+    if member is None or not member.diagonal:
         raise ValueError(f"no diagonal preconditioner for {name}: its implied sharpness needs the full Hessian")
-    stat = statistic[name]()
+    if member.statistic is None:  # SGD: S = I
+        return trace_of_power(diagonal, 1.0)
+    lam = lam if member.lam_free else 0.5
+    stat = member.statistic(block_size)
+    if stat.name == "elementwise":
+        return trace_of_power(diagonal, 1.0 - lam)
 
     def s_times_h(d: torch.Tensor) -> torch.Tensor:
         h = d.clamp_min(0)

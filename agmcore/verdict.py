@@ -4,7 +4,7 @@ For each measure, each run's value at Φ(θ̄) relative to a baseline run's (SGD
 else the first run's): a ratio below 1 is lower. A run whose own measure tr(S·H) = Σ diag(H)^(1−λ)
 (λ = 0 for SGD, ½ for Adam; `implied_sharpness_denoised`) still fell by more than
 MOVING_TOLERANCE over the last tenth of its logged steps has not finished its slow phase: it is
-"still moving" and gets no verdict. Pure functions of result documents (no plotting, no torch).
+"still moving" and gets no verdict. Pure functions of result documents (no plotting).
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 from . import DENOISED
+from .family import REGISTRY
 MOVING_TOLERANCE = 0.03  # relative fall of the own measure over the last tenth (docs/denoising.md)
 LEVEL = 1e-4  # a relative gap below this is "level" (round-off and the Newton tolerance are far below)
 
@@ -30,8 +31,6 @@ MF_MEASURES = {
     "nuclear_norm": ("nuclear norm", None),
     "effective_rank": ("effective rank", None),
 }
-DISPLAY_NAMES = {"sgd": "SGD", "rmsprop": "RMSProp", "adam": "Adam", "adame": "AdamE", "adam-mini": "Adam-mini",
-                 "adalayer": "Adalayer", "adafactor": "Adafactor", "shampoo": "Shampoo"}
 
 
 def measures_of(runs: Sequence[Dict]) -> Dict[str, tuple]:
@@ -42,7 +41,7 @@ def measures_of(runs: Sequence[Dict]) -> Dict[str, tuple]:
 def display_name(config: Dict) -> str:
     """'Adam', 'SGD', 'AdamE λ=0.25': how the verdict names a run."""
     o = config["optimizer"]
-    name = DISPLAY_NAMES.get(o["name"], o["name"])
+    name = REGISTRY[o["name"]].label if o["name"] in REGISTRY else o["name"]
     return f"{name} λ={o['lam']:g}" if o["name"] == "adame" else name
 
 
