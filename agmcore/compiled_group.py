@@ -15,7 +15,8 @@ import torch
 
 from .config import DiagNetTask, RunConfig
 from . import DENOISED
-from .observation import DENOISING_OMEGA, ObservedGroup, RunRecord, clean_arrays, json_values
+from .results import RunRecord
+from .observation import DENOISING_OMEGA, ObservedGroup, clean_arrays, json_values
 from .tasks import diag_net_kernels as kernels
 from .tasks.diag_net import (MAX_EXPONENT_STEP, PROJECTION_ITERATIONS, PROJECTION_TOLERANCE, DiagNetProblem, draw_data,
                              initial_params, oracle_interpolators, profile_bin_size)

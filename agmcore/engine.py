@@ -20,7 +20,8 @@ from .compiled_group import CompiledDiagNetGroup, compiled_supports
 from .config import ConfigError, RunConfig, check_memory
 from .device import resolve_device, resolve_dtype
 from .memory import available_bytes
-from .observation import ObservedGroup, RunRecord
+from .observation import ObservedGroup
+from .results import RunRecord
 from .torch_group import TorchGroup, problem_for
 
 __all__ = ["RunRecord", "Snapshot", "group_key", "problem_for", "run_all", "run_batch"]

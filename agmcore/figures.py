@@ -90,8 +90,8 @@ def run_colors(runs: Sequence[Dict]) -> List[str]:
 
 
 def arrays_of(run: Dict[str, Any]) -> Dict[str, Any]:
-    return run.get("arrays") or {k: run[k] for k in ("w", "w_denoised", "w_star", "W", "W_denoised", "W_star",
-                                                     "params") if k in run}
+    """A document's task arrays (empty before a race in progress has sent them)."""
+    return {k: run[k] for k in ("w", "w_denoised", "w_star", "W", "W_denoised", "W_star", "params") if k in run}
 
 
 # ------------------------------------------------------------------ axes

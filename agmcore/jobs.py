@@ -23,8 +23,7 @@ from . import settings
 from .config import ConfigError, RunConfig, check_memory
 from .device import resolve_device
 from .memory import available_bytes
-from .results import to_document
-from .observation import RunRecord
+from .results import document_of
 from .store import ResultStore, race_key
 
 QUEUED, RUNNING, FINISHED, CANCELLED, FAILED = "queued", "running", "finished", "cancelled", "failed"
@@ -59,6 +58,10 @@ class Job:
     @property
     def active(self) -> bool:
         return self.status in (QUEUED, RUNNING)
+
+    def documents(self):
+        """Each run as a result document (results.document_of), as it stands now."""
+        return [document_of(config, run) for config, run in zip(self.configs, self.runs)]
 
 
 class Refused(ConfigError):
@@ -331,11 +334,8 @@ class JobManager:
         if CANCELLED in statuses:
             job.status = CANCELLED
             return
-        records = []
-        for config, run in zip(job.configs, job.runs):
-            rec = RunRecord(config, status=run["status"], steps_done=run["steps_done"], history=run["history"],
-                            final=run["final"], arrays=run["arrays"])
-            records.append(to_document(rec, device=str(resolve_device(self.device))))  # the device used, not "auto"
+        device = str(resolve_device(self.device))  # the device used, not "auto"
+        records = [document_of(config, run, device=device) for config, run in zip(job.configs, job.runs)]
         try:
             self.store.put_race(job.configs, records)
             job.status = FINISHED

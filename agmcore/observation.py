@@ -7,30 +7,12 @@ settles statuses (finished, diverged, cancelled).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
 from .config import RunConfig
-
-
-@dataclass
-class RunRecord:
-    """What one run has produced so far; the engine appends to it in place."""
-
-    config: RunConfig
-    status: str = "running"  # running | finished | diverged | cancelled
-    steps_done: int = 0
-    history: Dict[str, list] = field(default_factory=dict)  # "step" and one list per metric
-    final: Dict[str, Any] = field(default_factory=dict)
-    arrays: Dict[str, Any] = field(default_factory=dict)  # params, w, w_star once the run has ended
-    # (while it runs, Snapshot.arrays() gives them: converting them at every logging point cost
-    # more than the measures, docs/benchmarks.md)
-
-    @property
-    def key(self) -> str:
-        return self.config.key
+from .results import RunRecord
 
 
 # The denoised measures ("_denoised") are taken at Φ(θ̄_t), θ̄_t the ω-polynomial average of the

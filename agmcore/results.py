@@ -1,7 +1,11 @@
 """A finished (or stopped) run as the JSON document of the CLI schema.
 
-    {"schema": 2, "key", "config", "status", "steps_done", "history": {"step": [...], ...},
-     "final": {...}, "params": {...}, and task arrays ("w", "w_star" or "W", "W_star")}
+    {"schema": 3, "key", "config", "status", "steps_done", "history": {"step": [...], ...},
+     "final": {...}, "params": {...}, and task arrays ("w", "w_denoised", "w_star" or "W",
+     "W_denoised", "W_star")}
+
+The one shape of a run's result from the engine to the pages: the CLI writes it, the store keeps
+it, the job manager builds it for a race in progress (`document_of`), figures read it.
 
 Runs with tail_average also carry "params_avg" and "<measure>_avg" (and "_avg_proj") finals.
 Non-finite numbers are written as null so the document is valid JSON.
@@ -9,11 +13,30 @@ Non-finite numbers are written as null so the document is valid JSON.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any, Dict
 
 from . import SCHEMA_VERSION
 from .config import ConfigError, RunConfig
-from .observation import RunRecord
+
+
+@dataclass
+class RunRecord:
+    """What one run has produced so far; the engine appends to it in place."""
+
+    config: RunConfig
+    status: str = "running"  # running | finished | diverged | cancelled
+    steps_done: int = 0
+    history: Dict[str, list] = field(default_factory=dict)  # "step" and one list per metric
+    final: Dict[str, Any] = field(default_factory=dict)
+    arrays: Dict[str, Any] = field(default_factory=dict)  # params, w, w_star once the run has ended
+    # (while it runs, Snapshot.arrays() gives them: converting them at every logging point cost
+    # more than the measures, docs/benchmarks.md)
+
+    @property
+    def key(self) -> str:
+        return self.config.key
+
 
 REQUIRED = ("schema", "key", "config", "status", "steps_done", "history", "final", "params")
 
@@ -32,6 +55,14 @@ def to_document(record: RunRecord, **extra: Any) -> Dict[str, Any]:
     doc.update(record.arrays)
     doc.update(extra)
     return doc
+
+
+def document_of(config: RunConfig, state: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
+    """The document of a run from its state as the job manager merges it (status, steps_done,
+    history, final, arrays): the same shape as a finished run's."""
+    record = RunRecord(config, status=state["status"], steps_done=state["steps_done"], history=state["history"],
+                       final=state["final"], arrays=state["arrays"])
+    return to_document(record, **extra)
 
 
 def dumps(doc: Dict[str, Any]) -> str:

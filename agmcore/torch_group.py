@@ -14,7 +14,8 @@ from .config import DiagNetTask
 from .family import make_optimizer
 from .hyper import column
 from . import DENOISED
-from .observation import ObservedGroup, RunRecord, clean_arrays, denoising_weight, json_values
+from .results import RunRecord
+from .observation import ObservedGroup, clean_arrays, denoising_weight, json_values
 from .projection import denoising_point, project_to_manifold
 from .sharpness import implied_sharpness
 from .tasks.diag_net import DiagNetProblem

@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional
 from .compiled_group import warm_up
 from .config import RunConfig
 from .engine import run_batch
-from .observation import RunRecord
+from .results import RunRecord
 
 
 ARRAYS_EVERY = 1.0  # seconds between sending a running run's (possibly large) arrays

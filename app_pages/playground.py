@@ -93,14 +93,10 @@ if refused:
     st.warning(refused)
 
 
-def views(job):
-    return [{"config": c.to_dict(), "key": c.key, **run} for c, run in zip(job.configs, job.runs)]
-
-
 def live(race):
     job = job_status.show(jobs, race)
     if job is not None and job.step > 0:
-        race_view.draw(views(job), key="live", x=x, projected=True)
+        race_view.draw(job.documents(), key="live", x=x, projected=True)
 
 
 job = jobs.job(key)
@@ -120,7 +116,7 @@ elif job is not None:
     else:
         st.warning(f"Stopped at step {job.step:,}. Press Run to start again.")
     if job.step > 0:
-        race_view.draw(views(job), key="stopped", x=x, projected=True)
+        race_view.draw(job.documents(), key="stopped", x=x, projected=True)
 else:
     st.info("Press **Run** to start the race. Every optimizer sees the same data, initialisation and "
             "label-noise stream, so the differences you see are the optimizers' doing.")

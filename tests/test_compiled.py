@@ -136,6 +136,7 @@ def test_matrix_factorization_and_shampoo_are_batch_invariant_on_the_cpu():
     assert dumps(to_document(run_all([others[0], shampoo, others[1]])[1])) == alone
 
 
+@pytest.mark.slow  # two worker processes start (≈ 10 s); the in-process invariance tests above stay quick
 def test_reproduce_writes_the_same_cells_with_one_or_two_workers(tmp_path, monkeypatch):
     """`reproduce --workers 1` and `--workers 2` write byte-identical cells, at a size where Adam
     sits near its recovery threshold (n = 10, 12 at d = 100)."""
@@ -157,7 +158,7 @@ def test_compiled_projection_equals_the_torch_projection():
     import torch
 
     from agmcore.compiled_group import CompiledDiagNetGroup
-    from agmcore.observation import RunRecord
+    from agmcore.results import RunRecord
     from agmcore.tasks.diag_net import PROJECTION_TOLERANCE, DiagNetProblem
 
     configs = [RunConfig(task=TASK, optimizer=OptimizerConfig(name="adam", lr=0.02, beta2=0.99), seed=s)

@@ -25,7 +25,7 @@ def _doc(name, curves, dim=100, w=None, w_star=None, lam=0.5):
               "optimizer": {"name": name, "lr": 0.1, "beta1": 0.0, "beta2": 0.95, "lam": lam}, "seed": 0}
     w_star = w_star if w_star is not None else [0.0] * dim
     return {"config": config, "history": history, "status": "finished", "steps_done": STEPS[-1],
-            "arrays": {"w": list(w if w is not None else np.zeros(dim)), "w_star": list(w_star)}}
+            "w": list(w if w is not None else np.zeros(dim)), "w_star": list(w_star)}
 
 
 def _settled(start, end):

@@ -16,7 +16,7 @@ import json
 import numpy as np
 
 from agmcore.compiled_group import CompiledDiagNetGroup
-from agmcore.observation import RunRecord
+from agmcore.results import RunRecord
 from agmcore.playground import build_race
 
 OMEGAS = (3, 8, 20)
