@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .config import DiagNetTask, RunConfig
+from .family import REGISTRY
 from . import DENOISED
 from .results import RunRecord
 from .observation import DENOISING_OMEGA, ObservedGroup, clean_arrays, json_values
@@ -23,7 +24,7 @@ from .tasks.diag_net import (MAX_EXPONENT_STEP, PROJECTION_ITERATIONS, PROJECTIO
 from .tasks.randomness import LabelNoise
 from .torch_group import EXPLOSION_FACTOR
 
-COMPILED_OPTIMIZERS = ("sgd", "rmsprop", "adam", "adame", "adam-mini", "adalayer", "adafactor")
+COMPILED_OPTIMIZERS = tuple(name for name, member in REGISTRY.items() if member.vector_block is not None)
 
 
 def compiled_supports(config: RunConfig, device: torch.device) -> bool:
@@ -42,7 +43,7 @@ def warm_up() -> None:
 
 def second_moment_block(name: str, block_size: int, dim: int) -> int:
     """Coordinates that share one second moment: 1 (elementwise), Adam-mini's block, or all (Adalayer)."""
-    return {"adam-mini": block_size, "adalayer": dim}.get(name, 1)
+    return REGISTRY[name].vector_block(block_size, dim)
 
 
 class CompiledDiagNetGroup(ObservedGroup):

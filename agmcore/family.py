@@ -31,6 +31,9 @@ class Member:
     lam_free: bool = False  # AdamE: λ is a hyperparameter (else ½, or no preconditioner)
     diagonal: bool = True  # S is diagonal, so tr(S·H) needs only diag(H) (sharpness.implied_sharpness)
     defaults: Dict[str, float] = field(default_factory=dict)  # the Playground's η, β1, β2
+    # on a vector of d coordinates, how many share one second moment, from (block_size, d); None: the
+    # compiled diagonal-network loop (compiled_group.py) has no form for it
+    vector_block: Optional[Callable[[int, int], int]] = lambda block_size, d: 1
 
 
 REGISTRY: Dict[str, Member] = {
@@ -40,13 +43,14 @@ REGISTRY: Dict[str, Member] = {
     "adam": Member("Adam", lambda b: statistics.elementwise(), "ema", defaults={"lr": 0.03, "beta1": 0.9, "beta2": 0.991}),
     "adame": Member("AdamE", lambda b: statistics.elementwise(), "ema", lam_free=True,
                     defaults={"lr": 0.1, "beta1": 0.9, "beta2": 0.95}),
-    "adam-mini": Member("Adam-mini", statistics.block_mean, "ema", defaults={"lr": 0.1, "beta1": 0.9, "beta2": 0.95}),
+    "adam-mini": Member("Adam-mini", statistics.block_mean, "ema", defaults={"lr": 0.1, "beta1": 0.9, "beta2": 0.95},
+                        vector_block=lambda block_size, d: block_size),
     "adalayer": Member("Adalayer", lambda b: statistics.layer_mean(), "ema",
-                       defaults={"lr": 0.1, "beta1": 0.9, "beta2": 0.95}),
+                       defaults={"lr": 0.1, "beta1": 0.9, "beta2": 0.95}, vector_block=lambda block_size, d: d),
     "adafactor": Member("Adafactor", lambda b: statistics.factored(), "ema",
                         defaults={"lr": 0.1, "beta1": 0.9, "beta2": 0.95}),
     "shampoo": Member("Shampoo", lambda b: statistics.kronecker(), "ema", diagonal=False,
-                      defaults={"lr": 0.05, "beta1": 0.9, "beta2": 0.95}),
+                      defaults={"lr": 0.05, "beta1": 0.9, "beta2": 0.95}, vector_block=None),
 }
 OPTIMIZER_NAMES = tuple(REGISTRY)
 
