@@ -1,8 +1,8 @@
 """Figures as pure functions of results (live jobs, stored runs and exports share them).
 
-A "run view" is a dict with "config" (RunConfig.to_dict()), "history", "final" and "arrays"
-(or the task arrays at top level, as in a stored result document). Traces are decimated to at
-most MAX_POINTS points and sent as float32 arrays.
+Every function takes result documents (results.py: stored, exported, or a race in progress as
+the job manager builds it). Traces are decimated to at most MAX_POINTS points and sent as
+float32 arrays.
 
 Read from across a room (docs/figures.md): each measure is drawn at the denoised iterate Φ(θ̄)
 (bold) over the last iterate (faint); one colour per optimizer everywhere, from the Okabe–Ito
@@ -223,9 +223,9 @@ def _panel_title(runs, measure, title, driver) -> str:
     return head + (f"<br>{ahead}" if ahead else "")
 
 
-def _frame(fig, title, x, style, legend=True, height=None):
+def _frame(fig, title, x, style, legend=True):
     fig.update_layout(title=dict(text=title, font=dict(size=style.title), y=0.98, yanchor="top"),
-                      height=height or style.height,
+                      height=style.height,
                       margin=dict(l=70, r=20, t=style.top, b=60),
                       font=dict(size=style.font), showlegend=legend,
                       legend=dict(orientation="h", y=-0.3, font=dict(size=style.font)), template="plotly_white",
@@ -342,8 +342,8 @@ def weights_heatmap(run: Dict[str, Any], x: str = "step", teacher: bool = False)
                                  hovertemplate="true support: bin %{y}<extra></extra>"))
     unit = "coordinate" if size == 1 else f"bin of {size} coordinates (max |w|)"
     fig.update_yaxes(title_text=unit)
-    where = "at Φ(θ̄)" if history.get("weight_profile" + DENOISED) else ""
-    return _frame(fig, f"Weights {where} over time: {display_name(config)}", x, style, legend=False)
+    where = " at Φ(θ̄)" if history.get("weight_profile" + DENOISED) else ""
+    return _frame(fig, f"Weights{where} over time: {display_name(config)}", x, style, legend=False)
 
 
 def singular_values_figure(run: Dict[str, Any], x: str = "step", teacher: bool = False) -> go.Figure:

@@ -49,10 +49,14 @@ def _values(run: Dict, name: str) -> List[Optional[float]]:
     return (run.get("history") or {}).get(name) or []
 
 
+def last_value(run: Dict, name: str) -> Optional[float]:
+    """The run's latest logged value of the history `name` (None before any is logged)."""
+    return next((v for v in reversed(_values(run, name)) if v is not None), None)
+
+
 def denoised_last(run: Dict, measure: str) -> Optional[float]:
     """The run's latest value of `measure` at Φ(θ̄) (None before any is logged)."""
-    values = [v for v in _values(run, measure + DENOISED) if v is not None]
-    return values[-1] if values else None
+    return last_value(run, measure + DENOISED)
 
 
 def own_measure_fall(run: Dict) -> Optional[float]:

@@ -11,7 +11,7 @@ import streamlit as st
 from agmcore import DENOISED, figures
 from agmcore.exports import figure_bytes, figure_format
 from agmcore.results import dumps
-from agmcore.verdict import denoised_last, still_moving, verdict
+from agmcore.verdict import denoised_last, last_value, still_moving, verdict
 from ui.frame import teacher_mode
 
 
@@ -29,7 +29,7 @@ def summary_table(runs: Sequence[Dict]) -> List[Dict]:
         for name, title in SUMMARY_MEASURES.items():
             if h.get(name + DENOISED) or h.get(name):
                 row[f"{title} at Φ(θ̄)"] = denoised_last(run, name)
-        row["test loss at θ_t"] = next((v for v in reversed(h.get("test_loss") or []) if v is not None), None)
+        row["test loss at θ_t"] = last_value(run, "test_loss")
         rows.append(row)
     return rows
 
@@ -44,7 +44,7 @@ def _legend(runs: Sequence[Dict]):
 
 
 def _table(runs: Sequence[Dict]):
-    colors = [c for c, _ in figures.legend_items(runs)]
+    colors = figures.run_colors(runs)
     frame = pd.DataFrame(summary_table(runs))
     styled = frame.style.apply(lambda column: [f"color: {colors[i]}; font-weight: 600" for i in range(len(column))],
                                subset=["run"]).format("{:.4g}", subset=[c for c in frame.columns if " at " in c], na_rep="–")
