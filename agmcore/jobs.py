@@ -59,9 +59,20 @@ class Job:
     def active(self) -> bool:
         return self.status in (QUEUED, RUNNING)
 
-    def documents(self):
-        """Each run as a result document (results.document_of), as it stands now."""
-        return [document_of(config, run) for config, run in zip(self.configs, self.runs)]
+    def documents(self, **extra):
+        """Each run as a result document (results.document_of), as it stands now; `extra` adds
+        fields such as the device."""
+        return [document_of(config, run, **extra) for config, run in zip(self.configs, self.runs)]
+
+    def owned_by(self, who: Optional[str]) -> bool:
+        """Whether `who` may stop it: the session that started it (anyone, for a race started
+        without an owner, as by the CLI or a test)."""
+        return self.owner is None or self.owner == who
+
+    @classmethod
+    def new(cls, key: str, configs: Sequence[RunConfig], **fields) -> "Job":
+        """A job for this race with no progress yet."""
+        return cls(key, list(configs), total=max(c.steps for c in configs), runs=_fresh_runs(configs), **fields)
 
 
 class Refused(ConfigError):
@@ -115,9 +126,8 @@ class JobManager:
         """Races a previous server left queued or running: reported as interrupted at their step."""
         for entry in self.store.pending():
             configs, step = entry["configs"], entry["step"]
-            self._jobs[entry["key"]] = Job(
-                entry["key"], configs, status=INTERRUPTED, step=step, total=max(c.steps for c in configs),
-                runs=_fresh_runs(configs),
+            self._jobs[entry["key"]] = Job.new(
+                entry["key"], configs, status=INTERRUPTED, step=step,
                 notice=f"This race was interrupted at step {step:,} when the server restarted. Press Run to run it "
                        "again.")
             self.store.drop_pending(entry["key"])
@@ -135,8 +145,7 @@ class JobManager:
             if self.store.usable_race(key) is not None:  # a damaged one is computed again
                 return key
             self._admit(configs, owner)
-            self._jobs[key] = Job(key, list(configs), total=max(c.steps for c in configs), runs=_fresh_runs(configs),
-                                  owner=owner)
+            self._jobs[key] = Job.new(key, configs, owner=owner)
             self._queue.append(key)
             self._record(key, force=True)
             self._dispatch()
@@ -184,17 +193,16 @@ class JobManager:
             return self._queue.index(key) + 1 if key in self._queue else None
 
     def may_stop(self, key: str, who: Optional[str]) -> bool:
-        """Whether `who` may stop the race: the session that started it (or anyone, for a race
-        started without an owner, as by the CLI or a test)."""
+        """Whether `who` may stop the race (Job.owned_by)."""
         with self._lock:
             job = self._jobs.get(key)
-            return job is not None and (job.owner is None or job.owner == who)
+            return job is not None and job.owned_by(who)
 
     def cancel(self, key: str, who: Optional[str] = None):
         """Stop a queued or running race, if `who` may (may_stop)."""
         with self._lock:
             job = self._jobs.get(key)
-            if job is None or not job.active or not (job.owner is None or job.owner == who):
+            if job is None or not job.active or not job.owned_by(who):
                 return
             job.cancel_requested = True
             if key in self._queue:
@@ -334,8 +342,7 @@ class JobManager:
         if CANCELLED in statuses:
             job.status = CANCELLED
             return
-        device = str(resolve_device(self.device))  # the device used, not "auto"
-        records = [document_of(config, run, device=device) for config, run in zip(job.configs, job.runs)]
+        records = job.documents(device=str(resolve_device(self.device)))  # the device used, not "auto"
         try:
             self.store.put_race(job.configs, records)
             job.status = FINISHED
