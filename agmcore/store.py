@@ -203,6 +203,15 @@ class ResultStore:
         except DamagedEntry:
             return None
 
+    def _text_keys(self, prefix: str):
+        """(the text keys starting with `prefix`, how many pickled keys were skipped unread)."""
+        try:
+            keys, pickled = list(self.cache.iterkeys()), 0
+        except DamagedEntry:  # a pickled key: list the text keys straight from diskcache's table
+            keys = [k for (k,) in self.cache._sql("SELECT key FROM Cache WHERE raw = 1").fetchall()]
+            pickled = 1
+        return [k for k in keys if isinstance(k, str) and k.startswith(prefix)], pickled
+
     # races in progress (jobs.JobManager records them, so a restart can say what it interrupted)
     def put_pending(self, configs: Sequence[RunConfig], step: int):
         key = race_key(configs)
@@ -216,9 +225,7 @@ class ResultStore:
         """Races recorded as queued or running: {"key", "configs" (RunConfig), "step"}; damaged
         records are dropped."""
         out = []
-        for k in list(self.cache.iterkeys()):
-            if not (isinstance(k, str) and k.startswith("pending:")):
-                continue
+        for k in self._text_keys("pending:")[0]:
             try:
                 entry = self._get(k)
                 configs = [RunConfig.from_dict(c) for c in entry["configs"]]
@@ -236,14 +243,10 @@ class ResultStore:
 
     def gallery_report(self):
         """(the gallery's entries newest first, how many entries were damaged and skipped)."""
-        out, damaged = [], 0
-        try:
-            keys = list(self.cache.iterkeys())
-        except DamagedEntry:  # a pickled key: list the text keys straight from diskcache's table
-            keys = [k for (k,) in self.cache._sql("SELECT key FROM Cache WHERE raw = 1").fetchall()]
-            damaged += 1
+        keys, damaged = self._text_keys("index:")
+        out = []
         for k in keys:
-            if isinstance(k, str) and k.startswith("index:") and f"race:{k[6:]}" in self.cache:
+            if f"race:{k[6:]}" in self.cache:
                 try:
                     entry = self._get(k)
                     if entry is not None:
