@@ -18,6 +18,12 @@ from .family import OPTIMIZER_NAMES, REGISTRY, two_scheme_beta2
 TASK_NAMES = ("diag-net", "matrix-factorization")
 POINTS_PER_RUN = 400  # logged points a Playground run aims for
 
+
+def key_of(optimizer: str, field: str) -> str:
+    """The settings key of one optimizer's field, e.g. key_of('adam-mini', 'lr') = 'pg_adam_mini_lr'."""
+    return f"pg_{optimizer.replace('-', '_')}_{field}"
+
+
 # What a fresh Playground shows: n between Adam's and SGD's recovery thresholds, SGD finished, so the
 # race shows the paper's three claims at once on the panels that name them (docs/denoising.md,
 # "The default race"; the Home page states how often each holds over seeds).
@@ -29,8 +35,8 @@ DEFAULTS: Dict[str, Any] = {
 }
 for _name, _values in OPTIMIZER_DEFAULTS.items():
     for _k, _v in _values.items():
-        DEFAULTS[f"pg_{_name.replace('-', '_')}_{_k}"] = _v
-    DEFAULTS[f"pg_{_name.replace('-', '_')}_2scheme"] = False
+        DEFAULTS[key_of(_name, _k)] = _v
+    DEFAULTS[key_of(_name, "2scheme")] = False
 
 
 # The range each numeric setting may take: the Playground's widgets and the URL check read it.
@@ -42,7 +48,7 @@ BOUNDS: Dict[str, tuple] = {
 OPTIMIZER_BOUNDS = {"lr": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.999999)}
 for _name in OPTIMIZER_DEFAULTS:
     for _field, _range in OPTIMIZER_BOUNDS.items():
-        BOUNDS[f"pg_{_name.replace('-', '_')}_{_field}"] = _range
+        BOUNDS[key_of(_name, _field)] = _range
 
 
 def _read_url_value(key: str, values: List[str]):
@@ -77,6 +83,15 @@ def _read_url_value(key: str, values: List[str]):
     return value
 
 
+def _shown(value) -> str:
+    """A setting's value as a notice writes it: 60,000 · 0.03 · false · adam, sgd."""
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, bool) or isinstance(value, str):
+        return str(value).lower()
+    return f"{value:,}"
+
+
 def check_url(params: Dict[str, List[str]]) -> Dict[str, str]:
     """The Playground settings in a URL (key -> its values) that are not valid, each with a notice
     naming the parameter, the value given and the value used instead (the default). The caller
@@ -89,16 +104,8 @@ def check_url(params: Dict[str, List[str]]) -> Dict[str, str]:
             _read_url_value(key, values)
         except ValueError as e:
             given = " ".join(values) if len(" ".join(values)) <= 40 else " ".join(values)[:37] + "…"
-            default = DEFAULTS[key]
-            used = ", ".join(default) if isinstance(default, list) else f"{default:,}" if isinstance(
-                default, (int, float)) and not isinstance(default, bool) else str(default).lower()
-            notices[key] = f"URL parameter {key}={given} {e}: using {used}"
+            notices[key] = f"URL parameter {key}={given} {e}: using {_shown(DEFAULTS[key])}"
     return notices
-
-
-def key_of(optimizer: str, field: str) -> str:
-    """The settings key of one optimizer's field, e.g. key_of('adam-mini', 'lr') = 'pg_adam_mini_lr'."""
-    return f"pg_{optimizer.replace('-', '_')}_{field}"
 
 
 def log_every_for(steps: int) -> int:
