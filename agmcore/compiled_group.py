@@ -137,11 +137,17 @@ class CompiledDiagNetGroup(ObservedGroup):
                          bins, out, profile)
         return out, profile
 
+    def _named_measures(self, u: np.ndarray, v: np.ndarray, suffix: str) -> Dict[str, list]:
+        """Every measure at (u, v) by name with `suffix`, the weight profile last."""
+        out, profile = self._measures(u, v)
+        named = {f"{name}{suffix}": column for name, column in zip(kernels.MEASURE_NAMES, json_values(out.T))}
+        named[f"weight_profile{suffix}"] = json_values(profile)
+        return named
+
     def _scalar_metrics(self, u: np.ndarray, v: np.ndarray, suffix: str) -> Dict[str, list]:
         """The per-run scalar measures of the history at (u, v), with the oracle distances."""
-        out, _ = self._measures(u, v)
-        metrics = {f"{name}{suffix}": column for name, column in zip(kernels.MEASURE_NAMES, json_values(out.T))
-                   if name != "implied_sharpness"}
+        metrics = self._named_measures(u, v, suffix)
+        del metrics[f"implied_sharpness{suffix}"], metrics[f"weight_profile{suffix}"]
         return {**metrics, **self._oracle_distances(u, v, suffix)}
 
     def _oracle_distances(self, u: np.ndarray, v: np.ndarray, suffix: str) -> Dict[str, list]:
@@ -174,15 +180,11 @@ class CompiledDiagNetGroup(ObservedGroup):
         return self.diverged_at.tolist()
 
     def logged_metrics(self) -> Dict[str, list]:
-        out, profile = self._measures(self.u, self.v)
-        named = dict(zip(kernels.MEASURE_NAMES, json_values(out.T)))
-        implied = named.pop("implied_sharpness")
-        metrics = {**named, "weight_profile": json_values(profile),
-                   **self._oracle_distances(self.u, self.v, ""), "implied_sharpness": implied}
+        metrics = self._named_measures(self.u, self.v, "")
+        implied = metrics.pop("implied_sharpness")  # after the oracle distances, as the torch path orders them
+        metrics.update(self._oracle_distances(self.u, self.v, ""), implied_sharpness=implied)
         self.denoised_point = self._projected(self.u_bar, self.v_bar, self.duals)
-        out, profile = self._measures(*self.denoised_point)
-        metrics.update({f"{name}{DENOISED}": column for name, column in zip(kernels.MEASURE_NAMES, json_values(out.T))})
-        metrics[f"weight_profile{DENOISED}"] = json_values(profile)
+        metrics.update(self._named_measures(*self.denoised_point, DENOISED))
         if self.project:
             metrics.update(self._scalar_metrics(*self._projected(self.u, self.v), "_proj"))
         return metrics

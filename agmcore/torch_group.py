@@ -11,7 +11,7 @@ from typing import Dict, List, Sequence
 import torch
 
 from .config import DiagNetTask
-from .family import make_optimizer
+from .family import REGISTRY, make_optimizer
 from .hyper import column
 from . import DENOISED
 from .results import RunRecord
@@ -114,19 +114,21 @@ class TorchGroup(ObservedGroup):
     def diverged_steps(self) -> List[int]:
         return self.diverged_at.tolist()
 
+    def _measures_at(self, params: Dict[str, torch.Tensor], suffix: str = "") -> Dict[str, list]:
+        """Every logged measure at `params` and, for a diagonal preconditioner, tr(S·H) of the
+        optimizer's own (family.REGISTRY); the oracle distances at θ_t only."""
+        diag = self.problem.hessian_diagonal(params)  # once, for the measures and tr(S·H)
+        metrics = {f"{k}{suffix}": to_python(v) for k, v in self.problem.metrics(params, diag).items()
+                   if not (suffix and k.endswith("_oracle"))}
+        if REGISTRY[self.optimizer.name].diagonal:
+            metrics[f"implied_sharpness{suffix}"] = to_python(implied_sharpness(
+                self.optimizer.name, diag, self.lam, self.optimizer.block_size))
+        return metrics
+
     def logged_metrics(self) -> Dict[str, list]:
-        diag = self.problem.hessian_diagonal(self.params)  # once, for the measures and tr(S·H)
-        metrics = {k: to_python(v) for k, v in self.problem.metrics(self.params, diag).items()}
-        if self.optimizer.name != "shampoo":  # tr(S·H) of this optimizer's own stationary preconditioner
-            metrics["implied_sharpness"] = to_python(implied_sharpness(
-                self.optimizer.name, diag, self.lam, self.optimizer.block_size))
+        metrics = self._measures_at(self.params)
         self.denoised_point = denoising_point(self.problem, self.param_bar)
-        diag = self.problem.hessian_diagonal(self.denoised_point)
-        metrics.update({f"{k}{DENOISED}": to_python(v) for k, v in self.problem.metrics(self.denoised_point, diag).items()
-                        if not k.endswith("_oracle")})
-        if self.optimizer.name != "shampoo":
-            metrics[f"implied_sharpness{DENOISED}"] = to_python(implied_sharpness(
-                self.optimizer.name, diag, self.lam, self.optimizer.block_size))
+        metrics.update(self._measures_at(self.denoised_point, DENOISED))
         if self.project:
             metrics.update(self.scalar_metrics(project_to_manifold(self.problem, self.params), "_proj"))
         return metrics
