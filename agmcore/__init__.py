@@ -8,6 +8,8 @@ rule), `optim` (torch.optim subclasses), `config.RunConfig`, `engine.run_batch`,
 # every diag-net run, so results stored under schema 1 are not reused
 # 3: every history and final value gains the denoised measures ("_denoised", docs/denoising.md);
 # trajectories are those of schema 2, but a schema-2 document lacks what the pages now draw
-SCHEMA_VERSION = 3
+# 4: the diagonal network starts tied, u₀ = v₀ (the authors' protocol, docs/science.md §3.1); a
+# schema-3 configuration without "init" meant independent draws
+SCHEMA_VERSION = 4
 # the suffix of a measure read at the denoised iterate Φ(θ̄) (docs/denoising.md)
 DENOISED = "_denoised"

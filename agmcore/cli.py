@@ -15,7 +15,7 @@ import threading
 import time
 from typing import List, Optional
 
-from .config import (DTYPES, LAWS, MEASUREMENTS, ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig,
+from .config import (DTYPES, INITS, LAWS, MEASUREMENTS, ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig,
                      RunConfig, check_memory)
 from .device import DEVICES, cpu_cores, resolve_device
 from .engine import run_batch
@@ -53,6 +53,8 @@ def build_parser(with_reproduce: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--noise-law", choices=LAWS)
     run.add_argument("--input-law", choices=LAWS, help="diag-net: law of the inputs")
     run.add_argument("--init-scale", type=float, help="α: initialisation scale")
+    run.add_argument("--init", choices=INITS, help="diag-net: u₀ = v₀ from one draw (tied, the authors', "
+                     "the default) or two independent draws")
     run.add_argument("--batch-size", type=int, help="minibatch size (default: full batch)")
     run.add_argument("--lr", type=float)
     run.add_argument("--beta1", type=float, help="momentum (default 0 for sgd/rmsprop, else 0.9)")
@@ -104,9 +106,9 @@ def config_from_args(args) -> RunConfig:
             if getattr(args, flag) is not None:
                 raise ConfigError(f"--{flag} applies to --task matrix-factorization only")
         task = DiagNetTask(**_given(args, ["dim", "samples", "sparsity", "label_noise", "noise_law", "input_law",
-                                           "init_scale", "batch_size"]))
+                                           "init_scale", "batch_size", "init"]))
     else:
-        for flag in ("sparsity", "input_law"):
+        for flag in ("sparsity", "input_law", "init"):
             if getattr(args, flag) is not None:
                 raise ConfigError(f"--{flag.replace('_', '-')} applies to --task diag-net only")
         task = MatrixFactorizationTask(**_given(args, ["dim", "samples", "rank", "depth", "measurement", "label_noise",

@@ -62,6 +62,9 @@ def _choice(name: str, value: str, allowed) -> None:
     _require(value in allowed, f"unknown {name} {value!r}; choose one of {', '.join(allowed)}")
 
 
+INITS = ("tied", "independent")  # the diagonal network's u₀, v₀: one Gaussian draw for both, or two
+
+
 @dataclass(frozen=True)
 class DiagNetTask:
     """Sparse regression with a diagonal linear network w = u⊙u − v⊙v (docs/science.md §3.1)."""
@@ -73,11 +76,13 @@ class DiagNetTask:
     label_noise: float = 0.5  # δ: ξ = ±δ (or δ·N(0,1)) fresh every step
     noise_law: str = "rademacher"  # law of ξ/δ
     input_law: str = "rademacher"  # law of the inputs z
-    init_scale: float = 0.1  # α: u₀, v₀ ~ α·N(0, I)
+    init_scale: float = 0.1  # α: u₀ = v₀ = α·g, g ~ N(0, I) ("tied"), or two draws ("independent")
     batch_size: Optional[int] = None  # None: full batch
+    init: str = "tied"  # the authors' protocol: one draw for u₀ and v₀, so w₀ = 0 (docs/science.md §3.1)
 
     def __post_init__(self):
         _coerce_fields(self)
+        _choice("init", self.init, INITS)
         _require(self.dim >= 1, f"dim must be at least 1 (got {self.dim})")
         _require(self.samples >= 1, f"samples must be at least 1 (got {self.samples})")
         _require(1 <= self.sparsity <= self.dim, f"sparsity must be between 1 and dim={self.dim} (got {self.sparsity})")

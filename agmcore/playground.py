@@ -2,7 +2,7 @@
 
 Keys are the Playground's widget keys, which double as URL query parameters:
   pg_task, pg_opts (list of optimizer names), pg_dim, pg_samples, pg_sparsity, pg_rank,
-  pg_depth, pg_noise, pg_init, pg_steps, pg_seed, pg_bc, pg_proj, and per optimizer o
+  pg_depth, pg_noise, pg_init, pg_tied, pg_steps, pg_seed, pg_bc, pg_proj, and per optimizer o
   (with '-' written '_'): pg_<o>_lr, pg_<o>_beta1, pg_<o>_beta2, pg_<o>_2scheme; pg_adame_lam.
 Every optimizer of a race runs on the same data, init and label-noise stream (one seed).
 """
@@ -30,7 +30,7 @@ def key_of(optimizer: str, field: str) -> str:
 OPTIMIZER_DEFAULTS = {name: member.defaults for name, member in REGISTRY.items()}  # family.REGISTRY
 DEFAULTS: Dict[str, Any] = {
     "pg_task": "diag-net", "pg_opts": ["adam", "sgd"], "pg_dim": 100, "pg_samples": 12, "pg_sparsity": 3,
-    "pg_rank": 2, "pg_depth": 2, "pg_noise": 0.5, "pg_init": 0.1, "pg_steps": 60_000, "pg_seed": 2,
+    "pg_rank": 2, "pg_depth": 2, "pg_noise": 0.5, "pg_init": 0.1, "pg_tied": True, "pg_steps": 60_000, "pg_seed": 2,
     "pg_bc": False, "pg_proj": False, "pg_adame_lam": 0.25,
 }
 for _name, _values in OPTIMIZER_DEFAULTS.items():
@@ -125,7 +125,8 @@ def build_race(settings: Dict[str, Any]) -> List[RunConfig]:
         raise ConfigError(f"unknown optimizer {unknown[0]!r}")
     if s["pg_task"] == "diag-net":
         task = DiagNetTask(dim=s["pg_dim"], samples=s["pg_samples"], sparsity=s["pg_sparsity"],
-                           label_noise=s["pg_noise"], init_scale=s["pg_init"])
+                           label_noise=s["pg_noise"], init_scale=s["pg_init"],
+                           init="tied" if s["pg_tied"] else "independent")
     else:
         task = MatrixFactorizationTask(size=s["pg_dim"], rank=s["pg_rank"], depth=s["pg_depth"],
                                        samples=s["pg_samples"], label_noise=s["pg_noise"], init_scale=s["pg_init"])
@@ -151,7 +152,7 @@ def settings_of(configs: Sequence[RunConfig]) -> Dict[str, Any]:
                          "pg_steps": first.steps, "pg_seed": first.seed, "pg_proj": first.manifold_metrics,
                          "pg_bc": any(c.optimizer.bias_correction for c in configs if c.optimizer.name != "rmsprop")}
     if task.name == "diag-net":
-        s.update(pg_dim=task.dim, pg_sparsity=task.sparsity)
+        s.update(pg_dim=task.dim, pg_sparsity=task.sparsity, pg_tied=task.init == "tied")
     else:
         s.update(pg_dim=task.size, pg_rank=task.rank, pg_depth=task.depth)
     for c in configs:

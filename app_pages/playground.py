@@ -51,6 +51,9 @@ with st.sidebar:
         number("depth L", "pg_depth", step=1)
     number("label noise δ", "pg_noise", format="%g")
     number("init scale α", "pg_init", format="%g")
+    if diag:
+        st.checkbox("tied start u₀ = v₀ (the authors')", value=True, key="pg_tied", **BIND,
+                    help="One Gaussian draw for u and v, so w starts at 0 exactly; unticked, two draws.")
     st.header("Run")
     number("steps", "pg_steps", step=1000)
     number("seed", "pg_seed", step=1)

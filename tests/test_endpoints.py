@@ -40,7 +40,8 @@ def test_projected_measures_match_the_runs_manifold_metrics():
         # Φ is solved per run (diagonal network: exact), so one run alone lands where it did in its batch
         assert row["sgd"] == pytest.approx(d["final"]["trace_H_proj"], rel=1e-9)
         assert row["adam"] == pytest.approx(d["final"]["trace_sqrt_diag_H_proj"], rel=1e-9)
-        assert row["sgd"] != pytest.approx(d["final"]["trace_H"], rel=1e-3)  # the projection did move θ
+        # the projection did move θ: onto the minimizers, where the clean training loss vanishes
+        assert d["final"]["train_loss_proj"] < 1e-20 < 1e-6 < d["final"]["train_loss"]
 
 
 def test_own_measure_wins_compares_against_the_rival():

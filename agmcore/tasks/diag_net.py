@@ -39,9 +39,12 @@ def draw_data(task: DiagNetTask, seed: int) -> Tuple[torch.Tensor, torch.Tensor]
 
 
 def initial_params(task: DiagNetTask, seed: int) -> Params:
-    """u₀, v₀ ~ α·N(0, I), so w₀ ≈ 0."""
+    """Tied (the authors'): u₀ = v₀ = α·g, g ~ N(0, I), so w₀ = 0 exactly. Independent: u₀, v₀ two
+    draws of α·N(0, I), so w₀ ≈ 0 with excess loss ½‖w₀‖² ≈ α⁴·d (docs/science.md §3.1)."""
     gen = generator(seed, "init")
     u = task.init_scale * torch.randn(task.dim, generator=gen, dtype=torch.float64)
+    if task.init == "tied":
+        return {"u": u, "v": u.clone()}
     v = task.init_scale * torch.randn(task.dim, generator=gen, dtype=torch.float64)
     return {"u": u, "v": v}
 
