@@ -91,6 +91,12 @@ def build_parser(with_reproduce: bool = True) -> argparse.ArgumentParser:
     rep.add_argument("--no-store", action="store_true", help="compute every cell, store nothing")
     rep.add_argument("--workers", type=int, default=None,
                      help="processes that run chunks of cells at once (default: the CPU cores on the CPU, 1 on a GPU)")
+    ship = sub.add_parser("ship", help="compute the results a fresh install shows (the Home presets' races and the "
+                                       "classroom experiments) and write them to assets/")
+    ship.add_argument("--out", default=None, help="folder to write (default: the repository's assets/)")
+    ship.add_argument("--store", help="result store folder to reuse and extend (default: the app's store)")
+    ship.add_argument("--workers", type=int, default=None, help="processes for the experiments' cells "
+                                                                "(default: the CPU cores)")
     return parser
 
 
@@ -205,7 +211,36 @@ def command_reproduce(args) -> int:
     return 0
 
 
-COMMANDS = {"run": command_run, "reproduce": command_reproduce}
+def command_ship(args) -> int:
+    from .engine import run_all
+    from .experiments import EXPERIMENTS
+    from .playground import build_race
+    from .presets import PRESETS
+    from .shipped import ASSETS, ship
+    from .store import ResultStore
+    from .sweeps import collect
+
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
+    folder = args.out or ASSETS
+    check_output_folder(folder, "--out")
+    if args.store is not None:
+        check_output_folder(args.store, "--store")
+    store, start = ResultStore(args.store), time.perf_counter()
+    workers = args.workers or cpu_cores()
+
+    def report(line):
+        print(f"[{time.perf_counter() - start:.0f} s] shipped {line}", file=sys.stderr)
+
+    written = ship(folder, [build_race(settings) for settings in PRESETS.values()], list(EXPERIMENTS.values()),
+                   collect_cells=lambda configs: collect(configs, store, "cpu", workers=workers),
+                   run_race=lambda configs: [to_document(r) for r in run_all(configs)], report=report)
+    print(f"{len(written['races'])} races and {len(written['experiments'])} experiments written to {folder} "
+          f"in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"run": command_run, "reproduce": command_reproduce, "ship": command_ship}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -32,6 +32,7 @@ from diskcache.core import MODE_RAW, MODE_TEXT, UNKNOWN
 
 from . import SCHEMA_VERSION, settings
 from .config import ConfigError, RunConfig
+from .verdict import digest
 
 DEFAULT_FOLDER = os.path.join(os.path.expanduser("~"), ".cache", "sharpness-lab", "store")
 
@@ -47,13 +48,16 @@ def is_key(text: Any) -> bool:
     return isinstance(text, str) and len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
-def summary(configs: Sequence[RunConfig], key: str, created: float) -> Dict[str, Any]:
-    """What the gallery lists for a race."""
+def summary(configs: Sequence[RunConfig], key: str, created: float, docs: Sequence[Dict[str, Any]] = (),
+            shipped: bool = False) -> Dict[str, Any]:
+    """What the gallery lists for a race: its settings, and from its documents the key numbers
+    (verdict.digest); `shipped` marks a race that came with the app (agmcore.shipped)."""
     first = configs[0]
     size = first.task.dim if first.task.name == "diag-net" else first.task.size
     return {"key": key, "created": created, "task": first.task.name, "size": size,
             "samples": first.task.samples, "steps": max(c.steps for c in configs),
-            "optimizers": [c.optimizer.name for c in configs], "seeds": sorted({c.seed for c in configs})}
+            "optimizers": [c.optimizer.name for c in configs], "seeds": sorted({c.seed for c in configs}),
+            "shipped": shipped, **(digest(docs) if docs else {})}
 
 
 class DamagedEntry(Exception):
@@ -120,6 +124,15 @@ def checked_index(key: str, entry: Any) -> Dict[str, Any]:
              name, "no list of optimizers")
     _require(isinstance(entry.get("seeds"), list) and all(isinstance(x, int) for x in entry["seeds"]),
              name, "no list of seeds")
+    runs = len(entry["optimizers"])  # the digest's fields (verdict.digest) are absent where no documents were given
+    _require("test_loss" not in entry or (isinstance(entry["test_loss"], list) and len(entry["test_loss"]) == runs and all(
+        v is None or _is_number(v) for v in entry["test_loss"])), name, "'test_loss' is not one number per run")
+    _require("curves" not in entry or (isinstance(entry["curves"], list) and len(entry["curves"]) == runs and all(
+        isinstance(c, list) and all(v is None or _is_number(v) for v in c) for c in entry["curves"])),
+        name, "'curves' are not one list of numbers per run")
+    _require("verdict" not in entry or (isinstance(entry["verdict"], list) and all(
+        isinstance(v, str) for v in entry["verdict"])), name, "'verdict' is not a list of sentences")
+    _require(isinstance(entry.get("shipped", False), bool), name, "'shipped' is not true or false")
     return entry
 
 
@@ -166,14 +179,14 @@ class ResultStore:
             return None
 
     # races
-    def put_race(self, configs: Sequence[RunConfig], docs: Sequence[Dict[str, Any]]):
+    def put_race(self, configs: Sequence[RunConfig], docs: Sequence[Dict[str, Any]], shipped: bool = False):
         """Store each run, then the race that lists them (and its gallery entry)."""
         for doc in docs:
             self.put_run(doc)
         key, created = race_key(configs), time.time()
         self._put(f"race:{key}", {"schema": SCHEMA_VERSION, "key": key, "runs": [c.key for c in configs],
                                   "created": created})
-        self._put(f"index:{key}", summary(configs, key, created))
+        self._put(f"index:{key}", summary(configs, key, created, docs, shipped))
         return key
 
     def get_race(self, key: str) -> Optional[List[Dict[str, Any]]]:

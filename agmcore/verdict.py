@@ -121,6 +121,26 @@ def verdict(runs: Sequence[Dict]) -> Verdict:
     return Verdict(base, ratios, moving, sentences)
 
 
+THUMBNAIL_POINTS = 48  # points of each run's test-loss curve a gallery entry keeps
+
+
+def thumbnail_curve(run: Dict, points: int = THUMBNAIL_POINTS) -> List[Optional[float]]:
+    """The run's denoised test loss at ≤ `points` evenly spaced logged steps (the last included)."""
+    values = _values(run, "test_loss" + DENOISED) or _values(run, "test_loss")
+    if len(values) <= points:
+        return list(values)
+    picks = [round(i * (len(values) - 1) / (points - 1)) for i in range(points)]
+    return [values[i] for i in picks]
+
+
+def digest(runs: Sequence[Dict]) -> Dict:
+    """What a gallery entry shows of a finished race: each run's final denoised test loss and
+    thumbnail curve, and the verdict's sentences."""
+    return {"test_loss": [denoised_last(r, "test_loss") for r in runs],
+            "curves": [thumbnail_curve(r) for r in runs],
+            "verdict": verdict(runs).sentences}
+
+
 def _percent(fraction: float) -> str:
     value = 100 * fraction
     return f"{value:.0f} %" if value >= 10 else f"{value:.1f} %" if value >= 0.1 else f"{value:.2f} %"

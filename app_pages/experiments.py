@@ -1,11 +1,14 @@
 """Experiments: the paper's results as sweeps at classroom scale, from the store or run here."""
 import json
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from agmcore.config import RunConfig
 from agmcore.experiments import EXPERIMENTS
+from agmcore.experiments.common import seed_fraction_text
 from agmcore.jobs import Refused
+from agmcore.shipped import shipped_experiment
 from agmcore.store import race_key
 from ui import job_status
 from ui.services import manager, session_id, store
@@ -49,9 +52,31 @@ def progress(key):
     job_status.show(jobs, key, prefix=f"{len(missing)} cells · ")
 
 
+def show(summary: dict, figure) -> None:
+    """The claim's verdict, its parts with how often each held, the figure and the numbers."""
+    if summary["claim_holds"]:
+        st.success("The claim held on these cells.")
+    else:
+        st.warning("The claim did not hold on these cells: see the numbers below and docs/ for the settings "
+                   "that were tried.")
+    if "claim_parts" in summary:
+        st.markdown("  \n".join(f"{'✓' if ok else '✗'} {part.replace('_', ' ')}"
+                                 f"{seed_fraction_text(summary.get('claim_fractions', {}).get(part))}"
+                                 for part, ok in summary["claim_parts"].items()))
+    st.plotly_chart(figure, key="ex_figure", width="stretch")
+    with st.expander("Numbers"):
+        st.code(json.dumps(summary, indent=1, default=str), language="json")
+
+
 if missing:
-    st.info(f"{len(configs) - len(missing)} of {len(configs)} cells are stored.")
+    shipped = shipped_experiment(name, [c.key for c in configs])
     job = jobs.job(job_key)
+    if shipped is not None:
+        st.info(f"**Shipped result**: these {len(configs)} cells were computed by `agmcore ship` for this "
+                f"version of the app; {len(configs) - len(missing)} of them are stored here. Run them to "
+                "compute them on this machine (the same numbers: a result is a function of its configuration).")
+    else:
+        st.info(f"{len(configs) - len(missing)} of {len(configs)} cells are stored.")
     if job is not None and job.active:
         st.fragment(progress, run_every=REFRESH_SECONDS)(job_key)
     else:
@@ -63,17 +88,8 @@ if missing:
                 st.rerun()
             except Refused as e:
                 st.warning(f"Not started: {e}.")
+    if shipped is not None:
+        show(shipped["summary"], go.Figure(shipped["figure"]))
     st.stop()
 
-summary = summary_of(name, tuple(c.key for c in configs))
-if summary["claim_holds"]:
-    st.success("The claim held on these cells.")
-else:
-    st.warning("The claim did not hold on these cells: see the numbers below and docs/ for the settings "
-               "that were tried.")
-if "claim_parts" in summary:
-    st.markdown("  \n".join(f"{'✓' if ok else '✗'} {part.replace('_', ' ')}"
-                             for part, ok in summary["claim_parts"].items()))
-st.plotly_chart(experiment.figure(configs, docs), key="ex_figure", width="stretch")
-with st.expander("Numbers"):
-    st.code(json.dumps(summary, indent=1, default=str), language="json")
+show(summary_of(name, tuple(c.key for c in configs)), experiment.figure(configs, docs))

@@ -1,7 +1,5 @@
 """Every Home preset's caption states how often each claim held over seeds (presets.MEASURED);
 these re-run five seeds per preset and check the counts within binomial tolerance (slow)."""
-import math
-
 import pytest
 
 from agmcore.engine import run_all
@@ -9,20 +7,9 @@ from agmcore.playground import build_race
 from agmcore.presets import MEASURED, PRESETS
 from agmcore.race_claims import fractions_over_seeds, wilson_interval
 from agmcore.results import to_document
+from tests.binomial import acceptance, assert_as_often_as_recorded
 
 SEEDS = range(5)
-
-
-def _binomial_cdf(k: int, n: int, p: float) -> float:
-    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
-
-
-def acceptance(n: int, low: float, high: float, tail: float = 0.005):
-    """Counts of n draws compatible with a success rate anywhere in [low, high]: from the `tail`
-    quantile of Binomial(n, low) to the 1 − `tail` quantile of Binomial(n, high)."""
-    first = next(k for k in range(n + 1) if _binomial_cdf(k, n, low) > tail)
-    last = next(k for k in range(n + 1) if _binomial_cdf(k, n, high) >= 1 - tail)
-    return first, last
 
 
 def test_acceptance_region():
@@ -44,9 +31,7 @@ def test_preset_claims_hold_as_often_as_its_caption_says(name):
     held = fractions_over_seeds(race, SEEDS)
     assert set(held) == set(MEASURED[name])
     for claim, values in held.items():
-        low, high = wilson_interval(*MEASURED[name][claim])
-        first, last = acceptance(len(values), low, high)
-        assert first <= sum(values) <= last, (claim, values, (first, last))
+        assert_as_often_as_recorded(sum(values), len(values), MEASURED[name][claim], claim)
 
 
 def test_the_default_race_is_the_first_preset():

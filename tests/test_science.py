@@ -1,15 +1,19 @@
-"""Scientific outcomes at classroom scale (slow: one to two minutes each).
+"""Scientific outcomes at classroom scale (slow: one to three minutes each).
 
-What the experiments showed, asserted so that a change that breaks it fails: sample complexity
-over its default ten seeds, the others over seeds 0–2. docs/ holds the numbers, the settings that
-were tried, and the parts of the paper's claims that did not hold — the race's Adam parts and the
-AdamE ordering do not hold on every seed beyond 0–2 (docs/sharpness-race.md, docs/adame-lambda.md).
+What the experiments showed, asserted as aggregates over seeds so that a change that breaks it
+fails and round-off on another machine does not: medians, fractions within binomial tolerance of
+the recorded ones (each experiment's MEASURED), half-recovery n with bootstrap intervals — never
+one seed's ordering (one seed is one draw of a process that amplifies round-off). docs/ holds the
+numbers, the settings that were tried, and the parts of the paper's claims that did not hold.
 """
 import pytest
 
 from agmcore import experiments
-from agmcore.experiments.sample_complexity import ORACLES
+from agmcore.experiments.common import holds_on_most
+from agmcore.experiments.sample_complexity import MEASURED as MEASURED_SC
+from agmcore.experiments.sharpness_race import MEASURED as MEASURED_RACE
 from agmcore.sweeps import collect
+from tests.binomial import assert_as_often_as_recorded
 
 pytestmark = pytest.mark.slow
 
@@ -21,44 +25,39 @@ def _run(name, seeds=None):
     return experiment.summarize(configs, docs)
 
 
-def test_sample_complexity_adam_recovers_with_fewer_samples_on_ten_seeds():
-    """Over seeds 0–9 (the experiment's default): Adam's median drops at a smaller n than SGD's,
-    as many seeds or more recover with Adam at every n, more seeds recover earlier with Adam than
-    with SGD (a sign count: one seed's ordering is one draw of a process that amplifies round-off),
-    and no fewer seeds recover within the grid. SGD fails wherever the min-ℓ1 interpolator fails
-    (its bias), and Adam recovers some of those cells (docs/sample-complexity.md)."""
+def test_sample_complexity_adam_half_recovers_with_fewer_samples_on_ten_seeds():
+    """Over seeds 0–9 (the default), aggregates only: Adam's median drops at a smaller n and at
+    every n as many seeds or more recover with Adam; under both readings (θ̄ and the authors')
+    half the seeds recover at a smaller n with Adam, and the bootstrap interval of the ratio lies
+    below 1; more seeds recover earlier with Adam than with SGD (a sign count); where the min-ℓ1
+    interpolator fails, SGD fails and Adam recovers as often as recorded (docs/sample-complexity.md)."""
     summary = _run("sample-complexity")
-    adam, sgd = "adam η=0.1 β2=0.9", "sgd η=0.1"
     assert summary["claim_parts"] == {"adam_median_drops_at_smaller_n": True, "adam_recovers_as_often_at_every_n": True}
-    assert summary["median_drop_n"][adam] < summary["median_drop_n"][sgd]
-    per_seed = list(zip(summary["recovery_n_per_seed"][adam], summary["recovery_n_per_seed"][sgd]))
+    for reading, table in summary["recovery"]["readings"].items():
+        half = table["half_recovery_n"]
+        assert half["per_optimizer"]["adam"]["n"] < half["per_optimizer"]["sgd"]["n"], reading
+        assert half["ratio"]["high"] < 1, reading
+    adam, sgd = (next(v for k, v in summary["recovery_n_per_seed"].items() if k.startswith(name)) for name in ("adam", "sgd"))
     never = float("inf")
-    adam_earlier = sum((a or never) < (g or never) for a, g in per_seed)
-    sgd_earlier = sum((g or never) < (a or never) for a, g in per_seed)
-    assert adam_earlier > sgd_earlier
-    assert sum(a is not None for a, _ in per_seed) >= sum(g is not None for _, g in per_seed)
-    l1_oracle = summary["oracle_test_loss"][next(k for k in ORACLES if "ℓ1" in k)]
-    rescued = 0
-    for n, per_seed in l1_oracle.items():
-        for seed, oracle in enumerate(per_seed):
-            if oracle > 0.3:
-                assert summary["test_loss"][sgd][n]["seeds"][seed] > experiments.RECOVERED
-                rescued += summary["test_loss"][adam][n]["seeds"][seed] < experiments.RECOVERED
-    assert rescued >= 3
+    assert sum((a or never) < (g or never) for a, g in zip(adam, sgd)) > sum((g or never) < (a or never) for a, g in zip(adam, sgd))
+    for check, fraction in summary["where_min_l1_fails"].items():
+        assert_as_often_as_recorded(fraction["held"], fraction["seeds"], MEASURED_SC[check], check)
+    assert holds_on_most(summary["where_min_l1_fails"]["sgd_fails"])
 
 
-def test_sharpness_race_each_optimizer_lower_on_its_own_measure():
-    """On the seeds where the two oracles differ, at Φ(θ̄) (the exact flow limit of the
-    tail-averaged iterate): SGD ends with the lower tr(H) and ‖w‖₁ and nearer the min-ℓ1
-    interpolator; Adam with the lower tr(Diag(H)^½) and Σ|w|^½ and nearer the min-ℓ^½ one;
-    RMSProp lower than SGD on its own measure (docs/sharpness-race.md)."""
-    summary = _run("sharpness-race", 3)
+def test_sharpness_race_each_optimizer_lower_on_its_own_measure_on_most_seeds():
+    """Over seeds 0–9 (the default), on the seeds where the two oracles differ, at Φ(θ̄): how often
+    SGD ends with the lower tr(H) and ‖w‖₁, Adam with the lower tr(Diag(H)^½) and Σ|w|^½, each
+    nearer its own oracle, and each AGM lower than SGD on its own measure — each within binomial
+    tolerance of the recorded fraction (sharpness_race.MEASURED), and each on most seeds."""
+    summary = _run("sharpness-race")
     assert summary["measured_at"] == "Φ(θ̄)"
-    separating = [c for c in summary["checks"] if c["oracles_differ"]]
-    assert len(separating) >= 2
-    assert summary["claim_parts"] == {"sgd_measures": True, "adam_measures": True, "oracles": True}
-    for check in separating:
-        assert summary["own_measure_checks"][check["seed"]]["rmsprop lower on rmsprop's measure"]
+    fractions = {**summary["claim_fractions"], **summary["own_measure_fractions"]}
+    assert set(fractions) == set(MEASURED_RACE)
+    for part, fraction in fractions.items():
+        assert_as_often_as_recorded(fraction["held"], fraction["seeds"], MEASURED_RACE[part], part)
+        assert holds_on_most(fraction), part
+    assert summary["claim_holds"]
 
 
 def test_adame_lambda_from_a_quarter_up_recovers_with_fewer_samples_than_lambda_near_zero():

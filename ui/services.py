@@ -6,12 +6,16 @@ import uuid
 import streamlit as st
 
 from agmcore.jobs import JobManager
+from agmcore.shipped import install_races
 from agmcore.store import ResultStore
 
 
 @st.cache_resource
 def store() -> ResultStore:
-    return ResultStore()
+    """The server's store, with the races shipped in assets/ put in it once (agmcore.shipped)."""
+    opened = ResultStore()
+    install_races(opened)
+    return opened
 
 
 @st.cache_resource
