@@ -51,12 +51,24 @@ def check_output_folder(path: str, flag: str):
     _test_write(path, flag, path)
 
 
+def _plain_file_mode(path: str) -> int:
+    """The mode of the file at `path` if there is one, else 0o666 less the process's umask."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomically(path: str, data, mode: str = "w"):
     """Write `data` to `path` through a temporary file in the same folder, flushed to disk, then
-    renamed over `path` (atomic on POSIX): a reader sees the old file or the new one, never half."""
+    renamed over `path` (atomic on POSIX): a reader sees the old file or the new one, never half.
+    The file gets the permissions a plain open() would give it (mkstemp's are owner-only)."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part")
     try:
+        os.chmod(temporary, _plain_file_mode(path))
         with os.fdopen(fd, mode) as f:
             f.write(data)
             f.flush()

@@ -165,19 +165,27 @@ def test_teacher_mode_hides_controls_and_enlarges_fonts():
     assert not _styles(_app())
 
 
-def test_experiments_page_offers_to_run_missing_cells():
-    at = _app("app_pages/experiments.py")
-    assert at.selectbox(key="ex_name").value == "sample-complexity"
-    assert "cells are stored" in at.info[0].value
+def test_experiments_page_shows_the_shipped_result_and_offers_to_run_the_cells():
+    """A fresh store: the default sweep's shipped summary and figure (assets/), marked shipped,
+    with the button to compute its cells here."""
     from agmcore import experiments
 
+    at = _app("app_pages/experiments.py")
+    assert at.selectbox(key="ex_name").value == "sample-complexity"
+    assert "Shipped result" in at.info[0].value and "0 of them are stored here" in at.info[0].value
     default = experiments.EXPERIMENTS["sample-complexity"].seeds
     assert at.slider(key="ex_seeds").value == default == 10
     cells = len(experiments.EXPERIMENTS["sample-complexity"].build("classroom", default))
-    assert cells == 100
+    assert cells == 200
     assert at.button(key="ex_run").label.startswith(f"▶ Run the {cells} missing cells")
+    assert at.success and "claim held" in at.success[0].value
+    [chart] = at.get("plotly_chart")
+    assert "half the seeds recover" in json.loads(chart.proto.spec)["layout"]["title"]["text"]
     at.selectbox(key="ex_name").set_value("sharpness-race").run()  # another experiment: its own default
-    assert at.slider(key="ex_seeds").value == experiments.EXPERIMENTS["sharpness-race"].seeds == 3
+    assert at.slider(key="ex_seeds").value == experiments.EXPERIMENTS["sharpness-race"].seeds == 10
+    assert any("held on 8/8 seeds" in m.value for m in at.markdown)  # each part with its fraction
+    at.slider(key="ex_seeds").set_value(4).run()  # cells nothing was shipped for
+    assert "cells are stored" in at.info[0].value and not at.get("plotly_chart")
 
 
 def test_experiments_page_shows_a_stored_sweep(monkeypatch):

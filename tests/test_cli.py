@@ -148,3 +148,20 @@ def test_the_installed_agmcore_command():
     proc = subprocess.run([shutil.which("agmcore"), "run", "--out", "/dev/full"], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2 and "not a regular file" in proc.stderr
+
+
+def test_an_atomic_write_gives_a_plain_file_mode_and_keeps_an_existing_one(tmp_path):
+    from agmcore import output_files
+
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.json"
+        output_files.write_atomically(str(fresh), "{}")
+        assert fresh.stat().st_mode & 0o777 == 0o644  # as open() would make it, not mkstemp's 0o600
+        kept = tmp_path / "kept.json"
+        kept.write_text("{}")
+        kept.chmod(0o640)
+        output_files.write_atomically(str(kept), "{}")
+        assert kept.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)

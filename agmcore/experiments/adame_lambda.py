@@ -6,7 +6,9 @@ which the most seeds recover at n = 20, where both theory oracles recover w* on 
 seed: the choice is made where every λ can succeed, not where the claim is decided, and the
 largest such η because small steps settle in the ℓ^{1−λ} landscape's local minima. β2 follows the
 2-scheme, 1 − β2 = 10η², except for λ = 0.9, which diverges there at every η of the grid and
-keeps β2 = 0.991. Like sample complexity, the claim is read off the median over seeds.
+keeps β2 = 0.991 (the η were chosen at κ = 3, 6·10⁴ steps; at κ = 5, 10⁵ steps, λ = 0.25 and 0.9
+are unfinished at their small η: docs/adame-lambda.md). Like sample complexity, the claim is read
+off the median over seeds.
 """
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ from .sample_complexity import sample_complexity_summary_table
 
 ADAME_LAMBDAS = (0.001, 0.1, 0.25, 0.5, 0.75, 0.9)
 ADAME = {
-    "classroom": dict(dim=100, sparsity=3, samples=(8, 10, 12, 15, 20), steps=60_000, log_every=3_000),
+    # the sample-complexity regime (docs/regime-scan.md) without its outer n: at κ = 3 with the tied start
+    # λ = 0.001 drops at n = 12 like λ = 0.25 and 0.75, one grid step from λ = ½ (docs/adame-lambda.md)
+    "classroom": dict(dim=100, sparsity=5, samples=(12, 13, 14, 15, 16, 18, 20, 22), steps=100_000, log_every=2_500),
     # κ = 150: the min-ℓ1 threshold near the poster's SGD n ≈ 800 and ½‖w*‖² ≈ κ/6 ≈ 25, its plateau; no
     # oracles (one LP at d = 10⁴ takes minutes on the CPU): docs/sample-complexity.md, "Paper scale"
     "paper": dict(dim=10_000, sparsity=150, samples=tuple(range(300, 501, 20)) + (600, 700, 800, 900),

@@ -28,6 +28,14 @@ MF_OPTIMIZERS = sgd_and_agms(0.3, ("adam", "rmsprop", "adam-mini", "adalayer", "
                              lr=0.01, beta2=0.999, bias_correction=False, eps=1e-6, block_size=20)
 
 
+# How often each part held at the classroom scale over seeds 0–2 (`agmcore reproduce matrix-factorization`,
+# docs/matrix-factorization.md); tests/test_science.py re-checks them within binomial tolerance.
+# Depth 3 shows the paper's claim (Adam's error above SGD's); depth 2 the reverse. {part: (held, seeds)}
+MEASURED = {"depth 2: adam_worse": (0, 3), "depth 2: agms_lower_on_own_measure": (3, 3),
+            "depth 2: sgd_lower_trace_H_than_adam": (3, 3), "depth 3: adam_worse": (3, 3),
+            "depth 3: agms_lower_on_own_measure": (3, 3), "depth 3: sgd_lower_trace_H_than_adam": (0, 3)}
+
+
 def matrix_factorization_cells(scale: str, seeds: int) -> List[RunConfig]:
     s = MATRIX_FACTORIZATION[scale]
     return [RunConfig(task=MatrixFactorizationTask(size=s["size"], rank=s["rank"], depth=depth, samples=s["samples"]),
