@@ -75,6 +75,16 @@ class Job:
         return cls(key, list(configs), total=max(c.steps for c in configs), runs=_fresh_runs(configs), **fields)
 
 
+WATCH_WINDOW = 10.0  # seconds: a session that has not looked at a race for this long no longer counts
+
+
+def _version_of(job: Job) -> tuple:
+    """Everything of a job that changes as it runs except its runs' contents, which change only
+    with its step or its runs' statuses (both included)."""
+    return (job.status, job.step, job.total, job.elapsed, job.error, job.cancel_requested, job.owner,
+            job.restarts, job.notice, tuple(run.get("status") for run in job.runs), len(job.runs))
+
+
 class Refused(ConfigError):
     """A race the server will not take now (queue full, too many from one browser, too large);
     the message says why and what to do."""
@@ -118,6 +128,8 @@ class JobManager:
         self._jobs: Dict[str, Job] = {}
         self._queue: List[str] = []
         self._recorded: Dict[str, float] = {}  # race -> when its step was last recorded in the store
+        self._copies: Dict[str, tuple] = {}  # race -> (version, the read-only copy job() hands out)
+        self._watchers: Dict[str, Dict[str, float]] = {}  # race -> {session: when it last looked}
         self.pending_every = PENDING_EVERY
         self._recover_interrupted()
         self._slots: List[_Slot] = [_Slot(self) for _ in range(self.workers)] if warm else []
@@ -182,10 +194,29 @@ class JobManager:
             raise Refused(str(e)) from None
 
     def job(self, key: str) -> Optional[Job]:
-        """A consistent copy of a job's state (safe to read while workers write)."""
+        """A consistent copy of a job's state (safe to read while workers write), to read only: every
+        viewer of the race gets the same copy until the job changes (thirty viewers, one copy)."""
         with self._lock:
             job = self._jobs.get(key)
-            return copy.deepcopy(job) if job is not None else None
+            if job is None:
+                return None
+            version = _version_of(job)
+            cached = self._copies.get(key)
+            if cached is None or cached[0] != version:
+                cached = self._copies[key] = (version, copy.deepcopy(job))
+            return cached[1]
+
+    def watching(self, key: str, who: str, now: Optional[float] = None) -> int:
+        """Record that session `who` is looking at race `key`; returns how many sessions did in the
+        last WATCH_WINDOW seconds (the live view's refresh slows as that grows: refresh_interval)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            seen = self._watchers.setdefault(key, {})
+            seen[who] = now
+            for other, when in list(seen.items()):
+                if now - when > WATCH_WINDOW:
+                    del seen[other]
+            return len(seen)
 
     def queue_position(self, key: str) -> Optional[int]:
         """1-based position in the waiting queue, or None if not waiting."""

@@ -99,13 +99,28 @@ if refused:
 def live(race):
     job = job_status.show(jobs, race)
     if job is not None and job.step > 0:
-        race_view.draw(job.documents(), key="live", x=x, projected=True)
+        race_view.draw(live_documents(race, job), key="live", x=x, projected=True,
+                       snapshot=(race, job.step, job.status))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _documents_at(race: str, step: int, status: str, _job) -> list:
+    """A live race's documents at one step, built once for all its viewers (read only)."""
+    return _job.documents()
+
+
+def live_documents(race: str, job) -> list:
+    return _documents_at(race, job.step, job.status, job)
 
 
 job = jobs.job(key)
 stored = None if job is not None and job.active else store().usable_race(key)  # damaged: run it again
 if job is not None and job.active:
-    st.fragment(live, run_every=None if paused else REFRESH_SECONDS)(key)
+    viewers = jobs.watching(key, me)
+    st.fragment(live, run_every=None if paused else job_status.refresh_interval(viewers, REFRESH_SECONDS))(key)
+    if viewers >= job_status.CROWD:
+        st.caption(f"{viewers} browsers are watching this race: it refreshes every "
+                   f"{job_status.refresh_interval(viewers, REFRESH_SECONDS):g} s.")
 elif stored is not None:
     st.success("Finished. This race is stored: its permalink reopens it exactly.")
     st.page_link("app_pages/result.py", label="Permalink to this result", icon=":material/link:", query_params={"run": key})

@@ -11,6 +11,16 @@ from agmcore.progress import format_seconds
 FIRST_POINT_WAIT = 0.5  # seconds a just-started job is given to report its first logged step
 
 
+CROWD = 10  # viewers of one race from which each one's live view refreshes less often
+
+
+def refresh_interval(viewers: int, base: float) -> float:
+    """Seconds between a live view's refreshes: `base` for up to CROWD viewers, then growing with
+    the crowd (2·base from 10 viewers, 3·base from 20, 4·base from 30), so the server's work for a
+    race stays about that of CROWD viewers refreshing every `base` seconds."""
+    return base * (viewers // CROWD + 1)
+
+
 def show(jobs: JobManager, key: str, prefix: str = "") -> Optional[Job]:
     """Draw the status; returns the running job, None while it waits. Reruns the app once it ended.
 

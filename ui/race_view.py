@@ -51,10 +51,19 @@ def _table(runs: Sequence[Dict]):
     st.dataframe(styled, hide_index=True)
 
 
-def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = False):
-    """All figures of a race, under one legend, with the verdict read from its own numbers."""
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _shared_figures(snapshot: tuple, x: str, projected: bool, teacher: bool, _runs: Sequence[Dict]) -> Dict:
+    """The figures of one snapshot of a live race, built once for every session that watches it
+    (`snapshot` names it: race key and step); Streamlit only reads them."""
+    return figures.race_figures(_runs, x, projected, teacher=teacher, legend=False)
+
+
+def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = False, snapshot: tuple = ()):
+    """All figures of a race, under one legend, with the verdict read from its own numbers. A live
+    race passes `snapshot` (race key, step, status) so its viewers share one set of figures."""
     teacher = teacher_mode()
-    figs = figures.race_figures(runs, x, projected, teacher=teacher, legend=False)
+    figs = (_shared_figures(snapshot, x, projected, teacher, runs) if snapshot
+            else figures.race_figures(runs, x, projected, teacher=teacher, legend=False))
     _legend(runs)
     result = verdict(runs)
     if result.sentences:
