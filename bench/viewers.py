@@ -26,6 +26,7 @@ class Viewer(threading.Thread):
         self.charts, self.runs, self.first_chart = 0, 0, None
         self.fragments: dict = {}  # fragment id -> rerun interval (seconds), as the server asked
         self.buttons: dict = {}  # label -> widget id of the buttons drawn
+        self.progress: list = []  # the progress bar's texts, in the order received ("step 1,200 of …")
         self._ws = None
         self.error: Optional[str] = None
         self._stop, self._send_lock = threading.Event(), threading.Lock()
@@ -93,6 +94,8 @@ class Viewer(threading.Thread):
                                 self.first_chart = time.monotonic() - start
                         elif element.WhichOneof("type") == "button":
                             self.buttons[element.button.label] = element.button.id
+                        elif element.WhichOneof("type") == "progress":
+                            self.progress.append(element.progress.text)
         except Exception as e:  # reported, not raised: the benchmark counts viewers that failed
             self.error = f"{type(e).__name__}: {e}"
 
