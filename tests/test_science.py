@@ -6,9 +6,11 @@ the recorded ones (each experiment's MEASURED), half-recovery n with bootstrap i
 one seed's ordering (one seed is one draw of a process that amplifies round-off). docs/ holds the
 numbers, the settings that were tried, and the parts of the paper's claims that did not hold.
 """
+import numpy as np
 import pytest
 
 from agmcore import experiments
+from agmcore.config import MatrixFactorizationTask, OptimizerConfig, RunConfig
 from agmcore.experiments.common import holds_on_most
 from agmcore.experiments.sample_complexity import MEASURED as MEASURED_SC
 from agmcore.experiments.matrix_factorization import MEASURED as MEASURED_MF
@@ -83,3 +85,28 @@ def test_matrix_factorization_own_measures_and_adam_worse_at_depth_three():
     parts = summary["claim_parts"]
     assert parts["depth 3: adam_worse"] and not parts["depth 2: adam_worse"]
     assert parts["depth 2: agms_lower_on_own_measure"] and parts["depth 3: agms_lower_on_own_measure"]
+
+
+def _inner_group_norms(doc):
+    """g_k = ‖row_k W₁‖ + ‖col_k W₂‖ over the inner dimension k of W = W₂W₁."""
+    w1, w2 = np.asarray(doc["params"]["W1"]), np.asarray(doc["params"]["W2"])
+    return np.linalg.norm(w1, axis=1) + np.linalg.norm(w2, axis=0)
+
+
+def test_matrix_factorization_adams_measure_is_a_group_norm_and_adam_ends_group_sparse():
+    """docs/matrix-factorization.md's reading, checked directly on depth-2 Gaussian sensing over
+    seeds 0–2: at every end point tr(Diag(H)^½) equals Σ_k g_k (g_k = ‖row_k W₁‖ + ‖col_k W₂‖,
+    a group norm over the inner dimension) within 5 %; and Adam's end points are group-sparse —
+    the median number of inner groups above a tenth of the largest is lower with Adam than with
+    SGD (measured: Adam 2–5 of 20, SGD 20 of 20)."""
+    task = MatrixFactorizationTask(size=20, rank=2, depth=2, samples=120, measurement="gaussian")
+    optimizers = (OptimizerConfig(name="adam", lr=0.01, beta2=0.999, bias_correction=False, eps=1e-6),
+                  OptimizerConfig(name="sgd", lr=0.1))
+    configs = [RunConfig(task=task, optimizer=o, steps=20_000, log_every=2_000, seed=s) for o in optimizers for s in range(3)]
+    docs = collect(configs, None, "cpu", workers=2)
+    active = {"adam": [], "sgd": []}
+    for c, d in zip(configs, docs):
+        groups = _inner_group_norms(d)
+        assert d["final"]["trace_sqrt_diag_H"] == pytest.approx(groups.sum(), rel=0.05)
+        active[c.optimizer.name].append(int((groups > 0.1 * groups.max()).sum()))
+    assert np.median(active["adam"]) < np.median(active["sgd"])
