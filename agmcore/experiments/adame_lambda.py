@@ -18,7 +18,7 @@ import numpy as np
 
 from ..config import DiagNetTask, OptimizerConfig, RunConfig
 from ..family import two_scheme_beta2
-from ..figures import label
+from ..endpoints import measure_name
 from ..tasks.diag_net import weights
 from .common import TAIL_AVERAGE
 from .sample_complexity import sample_complexity_summary_table
@@ -77,12 +77,12 @@ def adame_lambda_summary(configs, docs) -> Dict:
     out = sample_complexity_summary_table(configs, docs)
     out["quasi_norm"], out["quasi_norm_over_truth"] = {}, {}
     for c, d in zip(configs, docs):
-        p, name = 1 - c.optimizer.lam, label(d["config"], with_seed=False)
+        p, name = 1 - c.optimizer.lam, measure_name(c.optimizer)
         norm = float(np.sum(_end_weights(d) ** p))
         truth = float(np.sum(np.abs(np.asarray(d["w_star"])) ** p))
         out["quasi_norm"].setdefault(name, {}).setdefault(c.task.samples, []).append(norm)
         out["quasi_norm_over_truth"].setdefault(name, {}).setdefault(c.task.samples, []).append(norm / truth)
-    names = {c.optimizer.lam: label(d["config"], with_seed=False) for c, d in zip(configs, docs)}
+    names = {c.optimizer.lam: measure_name(c.optimizer) for c in configs}
     out["recovery_n_by_lambda"] = {str(lam): out["recovery_n"][names[lam]] for lam in sorted(names)}
     drop = {lam: out["median_drop_n"][names[lam]] for lam in sorted(names)}
     out["median_drop_n_by_lambda"] = {str(lam): n for lam, n in drop.items()}

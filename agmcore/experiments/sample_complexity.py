@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..config import DiagNetTask, OptimizerConfig, RunConfig
+from ..endpoints import measure_name
 from ..figures import label, palette_for
 from ..race_claims import wilson_interval
 from .common import TAIL_AVERAGE, seed_fraction, tail_mean
@@ -118,12 +119,10 @@ ORACLE_ROWS = dict(zip(ORACLES, ("min-ℓ1", "min-ℓ^½")))
 def recovery_table(configs, docs) -> Dict:
     """Per reading (READINGS): per optimizer name and n, the seeds that recovered with a 95 % Wilson
     interval, and bootstrap_half_recovery; the same for the theory's oracles (ORACLE_ROWS) where
-    the cells carry them. Keys are optimizer names (one configuration each) and n as text."""
+    the cells carry them. Keys are measure names (endpoints.measure_name) and n as text."""
     out: Dict[str, Dict] = {"readings": {}}
     for reading, read in READINGS.items():
-        table: Dict[str, Dict[int, List[float]]] = {}
-        for c, d in sorted(zip(configs, docs), key=lambda cd: cd[0].seed):
-            table.setdefault(c.optimizer.name, {}).setdefault(c.task.samples, []).append(read(d))
+        table = _by_optimizer_and_n(configs, docs, read)
         table.update({ORACLE_ROWS[name]: per_n for name, per_n in oracle_test_losses(configs, docs).items()})
         fraction = {name: {str(n): dict(zip(("held", "seeds"), (sum(x < RECOVERED for x in v), len(v))))
                            for n, v in sorted(per_n.items())} for name, per_n in table.items()}
@@ -134,12 +133,17 @@ def recovery_table(configs, docs) -> Dict:
     return out
 
 
-def _by_optimizer_and_n(configs, docs) -> Dict[str, Dict[int, List[float]]]:
+def _by_optimizer_and_n(configs, docs, read=None) -> Dict[str, Dict[int, List[float]]]:
+    """{measure_name: {n: [read(doc) per seed, in seed order]}} (final_test_loss by default)."""
     table: Dict[str, Dict[int, List[float]]] = {}
-    for c, d in zip(configs, docs):
-        table.setdefault(label(d["config"], with_seed=False), {}).setdefault(c.task.samples, []).append(
-            final_test_loss(d))
+    for c, d in sorted(zip(configs, docs), key=lambda cd: cd[0].seed):
+        table.setdefault(measure_name(c.optimizer), {}).setdefault(c.task.samples, []).append((read or final_test_loss)(d))
     return table
+
+
+def legend_names(configs, docs) -> Dict[str, str]:
+    """{measure_name: the optimizer's settings as the figure's legend shows them}."""
+    return {measure_name(c.optimizer): label(d["config"], with_seed=False) for c, d in zip(configs, docs)}
 
 
 def oracle_test_losses(configs, docs) -> Dict[str, Dict[int, List[float]]]:
@@ -204,18 +208,14 @@ def sample_complexity_summary_table(configs, docs) -> Dict:
     return out
 
 
-def _named(per_optimizer: Dict, prefix: str):
-    return next(v for k, v in per_optimizer.items() if k.startswith(prefix))
-
-
 def sample_complexity_summary(configs, docs) -> Dict:
     """The table above; the claim, in two parts: Adam's median drops below RECOVERED at a smaller
     n than SGD's, and at every n at least as many seeds recover with Adam as with SGD. Under
     "recovery", recovery_table: both readings, fractions with intervals, half-recovery n with
     bootstrap intervals."""
     out = sample_complexity_summary_table(configs, docs)
-    adam, sgd = _named(out["median_drop_n"], "adam"), _named(out["median_drop_n"], "sgd")
-    adam_rate, sgd_rate = _named(out["recovery_rate"], "adam"), _named(out["recovery_rate"], "sgd")
+    adam, sgd = out["median_drop_n"]["adam"], out["median_drop_n"]["sgd"]
+    adam_rate, sgd_rate = out["recovery_rate"]["adam"], out["recovery_rate"]["sgd"]
     out["claim_parts"] = {"adam_median_drops_at_smaller_n": adam is not None and (sgd is None or adam < sgd),
                           "adam_recovers_as_often_at_every_n": all(adam_rate[n] >= sgd_rate[n] for n in adam_rate)}
     out["claim_holds"] = all(out["claim_parts"].values())
@@ -232,7 +232,7 @@ def where_min_l1_fails(summary: Dict) -> Dict:
     """On the cells (n, seed) where the min-ℓ1 interpolator misses w* (test loss > L1_FAILS): how
     often SGD misses too (its bias) and how often Adam recovers (seed_fraction each)."""
     l1 = summary["oracle_test_loss"][next(k for k in ORACLES if "ℓ1" in k)]
-    losses = {name.split()[0]: per_n for name, per_n in summary["test_loss"].items()}
+    losses = summary["test_loss"]
     cells = [(n, seed) for n, per_seed in l1.items() for seed, loss in enumerate(per_seed) if loss > L1_FAILS]
     return {"sgd_fails": seed_fraction([losses["sgd"][n]["seeds"][seed] >= RECOVERED for n, seed in cells]),
             "adam_recovers": seed_fraction([losses["adam"][n]["seeds"][seed] < RECOVERED for n, seed in cells])}
@@ -251,9 +251,10 @@ def sample_complexity_figure(configs, docs) -> go.Figure:
     optimizer; dashed, the oracles' median; dotted, the recovery level. Bottom: the fraction of
     seeds recovered at each n."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06)
-    curves = list(_by_optimizer_and_n(configs, docs).items())
+    names = legend_names(configs, docs)
+    curves = [(names[key], per_n) for key, per_n in _by_optimizer_and_n(configs, docs).items()]
     oracles = list(oracle_test_losses(configs, docs).items())
-    colors = palette_for([name.split()[0] for name, _ in curves])  # a curve's label starts with its optimizer
+    colors = palette_for([key.split()[0] for key in names])  # a measure name starts with its optimizer's
     for i, (name, per_n) in enumerate(curves + oracles):
         ns = sorted(per_n)
         oracle = i >= len(curves)
@@ -280,7 +281,7 @@ def sample_complexity_figure(configs, docs) -> go.Figure:
     fig.update_xaxes(title_text="training samples n", row=2, col=1)
     half = recovery_table(configs, docs)["readings"]["θ̄"]["half_recovery_n"]["per_optimizer"]
     shown = "; ".join(f"{name} {_grid_n(v['n'])} [{_grid_n(v['low'])}, {_grid_n(v['high'])}]"
-                      for name, v in half.items() if name in {c.optimizer.name for c in configs})
+                      for name, v in half.items() if name in names)
     fig.update_layout(title="Final test loss against n (line: median over seeds; dots: each seed; bars: 95 % "
                             f"intervals)<br><sup>half the seeds recover from n = {shown} (90 % bootstrap)</sup>",
                       template="plotly_white", height=580)
