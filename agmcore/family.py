@@ -40,7 +40,7 @@ REGISTRY: Dict[str, Member] = {
     "sgd": Member("SGD", None, "heavy ball", defaults={"lr": 0.1, "beta1": 0.0, "beta2": 0.999}),
     "rmsprop": Member("RMSProp", lambda b: statistics.elementwise(), "none",
                       defaults={"lr": 0.01, "beta1": 0.0, "beta2": 0.95}),
-    "adam": Member("Adam", lambda b: statistics.elementwise(), "ema", defaults={"lr": 0.03, "beta1": 0.9, "beta2": 0.991}),
+    "adam": Member("Adam", lambda b: statistics.elementwise(), "ema", defaults={"lr": 0.1, "beta1": 0.9, "beta2": 0.9}),
     "adame": Member("AdamE", lambda b: statistics.elementwise(), "ema", lam_free=True,
                     defaults={"lr": 0.1, "beta1": 0.9, "beta2": 0.95}),
     "adam-mini": Member("Adam-mini", statistics.block_mean, "ema", defaults={"lr": 0.1, "beta1": 0.9, "beta2": 0.95},

@@ -29,8 +29,8 @@ def key_of(optimizer: str, field: str) -> str:
 # "The default race"; the Home page states how often each holds over seeds).
 OPTIMIZER_DEFAULTS = {name: member.defaults for name, member in REGISTRY.items()}  # family.REGISTRY
 DEFAULTS: Dict[str, Any] = {
-    "pg_task": "diag-net", "pg_opts": ["adam", "sgd"], "pg_dim": 100, "pg_samples": 12, "pg_sparsity": 3,
-    "pg_rank": 2, "pg_depth": 2, "pg_noise": 0.5, "pg_init": 0.1, "pg_tied": True, "pg_steps": 60_000, "pg_seed": 2,
+    "pg_task": "diag-net", "pg_opts": ["adam", "sgd"], "pg_dim": 100, "pg_samples": 15, "pg_sparsity": 5,
+    "pg_rank": 2, "pg_depth": 2, "pg_noise": 0.5, "pg_init": 0.1, "pg_tied": True, "pg_steps": 100_000, "pg_seed": 0,
     "pg_bc": False, "pg_proj": False, "pg_adame_lam": 0.25,
 }
 for _name, _values in OPTIMIZER_DEFAULTS.items():

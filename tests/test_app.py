@@ -254,9 +254,9 @@ def test_settings_that_cannot_work_stop_the_app_with_a_message(monkeypatch):
 
 
 @pytest.mark.parametrize("query, notice", [
-    ({"pg_steps": "inf"}, "pg_steps=inf is not a whole number between 100 and 10,000,000: using 60,000"),
+    ({"pg_steps": "inf"}, "pg_steps=inf is not a whole number between 100 and 10,000,000: using 100,000"),
     ({"pg_dim": "9" * 5000}, "is not a whole number between 2 and 20,000: using 100"),
-    ({"pg_adam_lr": "-1"}, "pg_adam_lr=-1 is not a number between 1e-06 and 10: using 0.03"),
+    ({"pg_adam_lr": "-1"}, "pg_adam_lr=-1 is not a number between 1e-06 and 10: using 0.1"),
     ({"pg_dim": "abc"}, "pg_dim=abc is not a whole number"),
     ({"pg_task": "mnist"}, "pg_task=mnist is not a task"),
     ({"pg_noise": "nan", "pg_seed": "5"}, "pg_noise=nan is not a number between 0 and 10"),
@@ -264,6 +264,6 @@ def test_settings_that_cannot_work_stop_the_app_with_a_message(monkeypatch):
 def test_bad_url_values_are_named_never_a_traceback(query, notice):
     at = _app("app_pages/playground.py", **query)
     assert [w.value for w in at.warning if notice in w.value], [w.value for w in at.warning]
-    assert at.number_input(key="pg_steps").value == 60_000 and at.number_input(key="pg_dim").value == 100
+    assert at.number_input(key="pg_steps").value == 100_000 and at.number_input(key="pg_dim").value == 100
     if "pg_seed" in query:  # a valid parameter beside a bad one is kept
         assert at.number_input(key="pg_seed").value == 5
