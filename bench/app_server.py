@@ -1,6 +1,7 @@
 """Start `streamlit run app.py` on a free local port with its own store (browser tests and benchmarks)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -9,7 +10,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from typing import Tuple
+from typing import Iterator, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -43,3 +44,14 @@ def start_app(workers: int = 1, timeout: float = 90) -> Tuple[subprocess.Popen, 
             time.sleep(0.5)
     proc.kill()
     raise RuntimeError(f"streamlit did not start within {timeout} s (log: {log.name})")
+
+
+@contextlib.contextmanager
+def running_app(workers: int = 1) -> Iterator[Tuple[subprocess.Popen, str]]:
+    """start_app for the length of a `with` block, then stop the server."""
+    proc, url = start_app(workers=workers)
+    try:
+        yield proc, url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

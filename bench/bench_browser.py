@@ -16,7 +16,7 @@ import time
 from playwright import sync_api
 
 from agmcore.presets import PRESETS
-from bench.app_server import CHROMIUM, CHROMIUM_ARGS, start_app
+from bench.app_server import CHROMIUM, CHROMIUM_ARGS, running_app
 
 
 def run_to_finished(page, url: str, preset: int, seed: int) -> float:
@@ -38,8 +38,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    proc, url = start_app()
-    try:
+    with running_app() as (_, url):
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -50,9 +49,6 @@ def main():
                 times = [run_to_finished(page, url, i, 100 + k) for k in range(args.repeats)]
                 print(f"  {name}: {statistics.median(times):.2f} s (each: {', '.join(f'{t:.2f}' for t in times)})")
             browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import argparse
 import statistics
 import time
 
-from bench.app_server import start_app
+from bench.app_server import running_app
 from bench.viewers import Viewer, cpu_seconds
 
 # a race that runs for minutes on one core: d = 2000 at 5·10⁶ steps
@@ -36,8 +36,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=15.0)
     args = parser.parse_args()
     counts = [int(v) for v in args.viewers.split(",")]
-    proc, url = start_app(workers=1)
-    try:
+    with running_app(workers=1) as (proc, url):
         lecturer = Viewer(url, "playground", RACE)
         lecturer.start()
         time.sleep(10)  # the worker imports torch and numba with the server
@@ -61,9 +60,6 @@ def main():
                 viewer.stop()
             time.sleep(2)
         lecturer.stop()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 if __name__ == "__main__":

@@ -41,32 +41,31 @@ def test_every_viewer_gets_the_same_copy_until_the_job_changes(tmp_path):
 
 @pytest.mark.slow
 def test_ten_viewers_of_one_race_each_see_it_live():
-    from bench.app_server import start_app
+    from bench.app_server import running_app
     from bench.viewers import Viewer
 
     race = "pg_dim=2000&pg_samples=40&pg_sparsity=5&pg_steps=5000000&pg_seed=4243"
-    proc, url = start_app(workers=1)
     viewers = []
-    try:
-        lecturer = Viewer(url, "playground", race)
-        lecturer.start()
-        lecturer.press("▶ Run", timeout=90)
-        deadline = time.monotonic() + 120
-        while lecturer.first_chart is None and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert lecturer.first_chart is not None, lecturer.error
-        viewers = [Viewer(url, "playground", race) for _ in range(10)]
-        for viewer in viewers:
-            viewer.start()
-        time.sleep(20)
-        for viewer in viewers:
-            assert viewer.error is None, viewer.error
-            assert viewer.first_chart is not None and viewer.first_chart < 20  # every viewer saw the race
-            steps = [int(m.group(1).replace(",", "")) for m in map(re.compile(r"step ([\d,]+) of").search, viewer.progress) if m]
-            assert len(set(steps)) >= 2 and steps == sorted(steps)  # its step counter moved forward
-        assert "■ Stop" in lecturer.buttons
-    finally:
-        for viewer in viewers:
-            viewer.stop()
-        proc.terminate()
-        proc.wait(timeout=20)
+    with running_app(workers=1) as (_, url):
+        try:
+            lecturer = Viewer(url, "playground", race)
+            lecturer.start()
+            lecturer.press("▶ Run", timeout=90)
+            deadline = time.monotonic() + 120
+            while lecturer.first_chart is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert lecturer.first_chart is not None, lecturer.error
+            viewers = [Viewer(url, "playground", race) for _ in range(10)]
+            for viewer in viewers:
+                viewer.start()
+            time.sleep(20)
+            for viewer in viewers:
+                assert viewer.error is None, viewer.error
+                assert viewer.first_chart is not None and viewer.first_chart < 20  # every viewer saw the race
+                steps = [int(m.group(1).replace(",", "")) for m in map(re.compile(r"step ([\d,]+) of").search,
+                                                                       viewer.progress) if m]
+                assert len(set(steps)) >= 2 and steps == sorted(steps)  # its step counter moved forward
+            assert "■ Stop" in lecturer.buttons
+        finally:
+            for viewer in viewers:
+                viewer.stop()
