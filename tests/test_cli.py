@@ -165,3 +165,14 @@ def test_an_atomic_write_gives_a_plain_file_mode_and_keeps_an_existing_one(tmp_p
         assert kept.stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(old)
+
+
+def test_init_flag_unties_the_start_and_belongs_to_the_diagonal_network(tmp_path, capsys):
+    from agmcore import cli
+
+    out = tmp_path / "run.json"
+    assert cli.main(["run", "--dim", "10", "--samples", "4", "--steps", "20", "--init", "independent",
+                     "--out", str(out), "--quiet"]) == 0
+    assert loads(out.read_text())["config"]["task"]["init"] == "independent"
+    assert cli.main(["run", "--task", "matrix-factorization", "--init", "tied", "--steps", "5"]) == 2
+    assert "--init applies to --task diag-net only" in capsys.readouterr().err

@@ -34,6 +34,7 @@ def test_momentum_defaults_per_optimizer():
     (lambda: DiagNetTask(input_law="uniform"), "unknown input_law 'uniform'"),
     (lambda: DiagNetTask(batch_size=50), "batch_size must be between 1 and samples=20"),
     (lambda: DiagNetTask(dim=2.5), "dim must be an integer"),
+    (lambda: DiagNetTask(init="zero"), "unknown init 'zero'; choose one of tied, independent"),
     (lambda: MatrixFactorizationTask(size=5, samples=30), "samples must be between 1 and 25"),
     (lambda: MatrixFactorizationTask(rank=50), "rank must be between 1 and size=20"),
     (lambda: OptimizerConfig(name="adamw"), "unknown optimizer 'adamw'"),

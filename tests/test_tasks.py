@@ -83,3 +83,15 @@ def test_matrix_factorization_data():
     assert torch.linalg.matrix_rank(problem.w_star[0]) == 2
     assert len(set(problem.flat_index[0].tolist())) == 30  # entries without repetition
     assert problem.test_mask.sum() == 64 - 30
+
+
+def test_the_start_is_tied_by_default_and_independent_on_request():
+    """The authors' protocol: one draw g for both, u₀ = v₀ = α·g, so w₀ = u⊙u − v⊙v = 0 exactly;
+    "independent" draws v₀ apart (and keeps u₀: the same first draw of the seed's stream)."""
+    from agmcore.tasks.diag_net import initial_params
+
+    tied = initial_params(DiagNetTask(dim=50), 7)
+    assert torch.equal(tied["u"], tied["v"]) and torch.equal(tied["u"] ** 2 - tied["v"] ** 2, torch.zeros(50, dtype=torch.float64))
+    loose = initial_params(DiagNetTask(dim=50, init="independent"), 7)
+    assert torch.equal(loose["u"], tied["u"]) and not torch.equal(loose["u"], loose["v"])
+    assert 0.1 * 0.5 < loose["v"].std() < 0.1 * 1.5  # α·N(0, I) with α = 0.1
