@@ -217,3 +217,19 @@ def test_a_live_race_says_lower_now(race):
         doc["status"] = "running"
     titles = [a.text for a in figures.sharpness_figure(race).layout.annotations if a.text.startswith("<b>")]
     assert titles[1].endswith("lower now: Adam (5.9 vs SGD 19.8)")
+
+
+def test_the_summary_table_names_each_run_in_its_colour_and_rounds_its_numbers():
+    from ui.race_view import table_html
+
+    runs = [{"config": {"optimizer": {"name": n, "lr": 0.1, "beta1": 0.9, "beta2": 0.9, "lam": 0.5},
+                        "task": {"name": "diag-net"}, "seed": 0},
+             "status": "finished", "steps_done": 100,
+             "history": {"step": [0, 100], "test_loss": [1.0, 0.123456789],
+                         **({"test_loss_denoised": [1.0, 0.5]} if n == "adam" else {})}}
+            for n in ("adam", "sgd")]
+    html_text = table_html(runs)
+    colors = figures.run_colors(runs)
+    assert all(f"color:{c};font-weight:600" in html_text for c in colors)
+    assert "0.1235" in html_text and "0.123456789" not in html_text  # 4 significant digits
+    assert html_text.count("<tr>") == 3 and html_text.count("–") == 1  # SGD has no denoised value yet: a dash

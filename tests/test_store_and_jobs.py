@@ -96,6 +96,7 @@ def test_jobs_cancel_running_and_queued(manager):
     assert manager.store.get_race(a) is None  # a cancelled race is not stored as a result
 
 
+@pytest.mark.slow  # 6 s: two worker processes die and restart
 def test_worker_crash_restarts_once_then_fails_and_the_next_one_runs(manager):
     key = manager.submit(_configs(steps=10**7))
     _wait(lambda: manager.job(key).step > 0)
@@ -201,6 +202,7 @@ def test_a_race_too_large_for_memory_now_is_refused(tmp_path, monkeypatch):
     manager.shutdown()
 
 
+@pytest.mark.slow  # 8 s: two job managers, one killed mid-race
 def test_a_restart_reports_interrupted_races(tmp_path):
     """Queued and running races are recorded in the store; a new manager (a restarted server)
     reports them interrupted at the step they reached, and Run starts them again."""

@@ -5,7 +5,6 @@ import html
 import json
 from typing import Dict, List, Sequence
 
-import pandas as pd
 import streamlit as st
 
 from agmcore import DENOISED, figures
@@ -43,12 +42,36 @@ def _legend(runs: Sequence[Dict]):
             '<span style="color:#666">· bold: at the denoised iterate Φ(θ̄); faint: the last iterate θ_t</span></div>')
 
 
-def _table(runs: Sequence[Dict]):
-    colors = figures.run_colors(runs)
-    frame = pd.DataFrame(summary_table(runs))
-    styled = frame.style.apply(lambda column: [f"color: {colors[i]}; font-weight: 600" for i in range(len(column))],
-                               subset=["run"]).format("{:.4g}", subset=[c for c in frame.columns if " at " in c], na_rep="–")
-    st.dataframe(styled, hide_index=True)
+def _cell(value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))
+
+
+def table_html(runs: Sequence[Dict]) -> str:
+    """summary_table as one HTML table, each run's name in its colour (figures.run_colors). Plain
+    HTML, not a pandas Styler: the Styler's per-session marshalling was a quarter of the server's
+    CPU with ten viewers of one live race (docs/benchmarks.md)."""
+    rows, colors = summary_table(runs), figures.run_colors(runs)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    head = "".join(f'<th style="text-align:left;padding:0.3em 0.8em;white-space:nowrap">{html.escape(c)}</th>' for c in columns)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td style="padding:0.3em 0.8em;white-space:nowrap;{f"color:{color};font-weight:600" if c == "run" else "text-align:right"}">'
+            f"{_cell(row.get(c))}</td>" for c in columns) + "</tr>"
+        for row, color in zip(rows, colors))
+    return (f'<div data-testid="race-summary" style="overflow-x:auto"><table style="border-collapse:collapse;'
+            f'font-size:0.9em"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _shared_table(snapshot: tuple, _runs: Sequence[Dict]) -> str:
+    """table_html of one snapshot of a live race, built once for all its viewers."""
+    return table_html(_runs)
+
+
+def _table(runs: Sequence[Dict], snapshot: tuple = ()):
+    st.html(_shared_table(snapshot, runs) if snapshot else table_html(runs))
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -69,7 +92,7 @@ def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = Fals
     if result.sentences:
         st.markdown("**Verdict at the denoised iterate:** " + "; ".join(result.sentences) + ".")
     st.caption(WHY_DENOISED if runs[0]["config"]["task"]["name"] == "diag-net" else WHY_AVERAGED)
-    _table(runs)
+    _table(runs, snapshot)
     st.plotly_chart(figs["sharpness"], key=f"{key}_sharpness", width="stretch")
     st.plotly_chart(figs["bias"], key=f"{key}_bias", width="stretch")
     left, right = st.columns(2)
