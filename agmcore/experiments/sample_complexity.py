@@ -70,10 +70,15 @@ def authors_test_loss(doc: Dict) -> float:
 READINGS = {"θ̄": final_test_loss, "authors'": authors_test_loss}
 
 
+def recovered(losses: List[float]) -> List[bool]:
+    """Per seed, whether its test loss counts as recovering w* (< RECOVERED)."""
+    return [x < RECOVERED for x in losses]
+
+
 def half_recovery_n(per_n: Dict[int, List[float]]) -> Optional[int]:
     """The smallest n from which at least half the seeds recover (test loss < RECOVERED) at that n
     and every larger n of the grid; None if none does."""
-    return _first_n_from_which(per_n, lambda losses: 2 * sum(x < RECOVERED for x in losses) >= len(losses))
+    return _first_n_from_which(per_n, lambda losses: 2 * sum(recovered(losses)) >= len(losses))
 
 
 def _percentile(values: List[float], q: float) -> Optional[float]:
@@ -118,17 +123,14 @@ ORACLE_ROWS = dict(zip(ORACLES, ("min-ℓ1", "min-ℓ^½")))
 
 def recovery_table(configs, docs) -> Dict:
     """Per reading (READINGS): per optimizer name and n, the seeds that recovered with a 95 % Wilson
-    interval, and bootstrap_half_recovery; the same for the theory's oracles (ORACLE_ROWS) where
+    interval (common.seed_fraction), and bootstrap_half_recovery; the same for the theory's oracles (ORACLE_ROWS) where
     the cells carry them. Keys are measure names (endpoints.measure_name) and n as text."""
     out: Dict[str, Dict] = {"readings": {}}
     for reading, read in READINGS.items():
         table = _by_optimizer_and_n(configs, docs, read)
         table.update({ORACLE_ROWS[name]: per_n for name, per_n in oracle_test_losses(configs, docs).items()})
-        fraction = {name: {str(n): dict(zip(("held", "seeds"), (sum(x < RECOVERED for x in v), len(v))))
-                           for n, v in sorted(per_n.items())} for name, per_n in table.items()}
-        for per_n in fraction.values():
-            for cell in per_n.values():
-                cell["low"], cell["high"] = wilson_interval(cell["held"], cell["seeds"])
+        fraction = {name: {str(n): seed_fraction(recovered(v)) for n, v in sorted(per_n.items())}
+                    for name, per_n in table.items()}
         out["readings"][reading] = {"fraction": fraction, "half_recovery_n": bootstrap_half_recovery(table)}
     return out
 
@@ -166,7 +168,7 @@ def _first_n_from_which(per_n: Dict[int, List[float]], recovered) -> Optional[in
 
 def recovery_n(per_n: Dict[int, List[float]]) -> Optional[int]:
     """The smallest n from which every seed has test loss < RECOVERED at that n and above."""
-    return _first_n_from_which(per_n, lambda losses: all(x < RECOVERED for x in losses))
+    return _first_n_from_which(per_n, lambda losses: all(recovered(losses)))
 
 
 def median_drop_n(per_n: Dict[int, List[float]]) -> Optional[int]:
@@ -176,7 +178,7 @@ def median_drop_n(per_n: Dict[int, List[float]]) -> Optional[int]:
 
 def recovery_rate(per_n: Dict[int, List[float]]) -> Dict[int, float]:
     """Per n, the fraction of seeds with test loss < RECOVERED."""
-    return {n: sum(x < RECOVERED for x in v) / len(v) for n, v in sorted(per_n.items())}
+    return {n: sum(recovered(v)) / len(v) for n, v in sorted(per_n.items())}
 
 
 def per_seed_recovery_n(per_n: Dict[int, List[float]]) -> List[Optional[int]]:
@@ -251,8 +253,8 @@ def sample_complexity_figure(configs, docs) -> go.Figure:
     optimizer; dashed, the oracles' median; dotted, the recovery level. Bottom: the fraction of
     seeds recovered at each n."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06)
-    names = legend_names(configs, docs)
-    curves = [(names[key], per_n) for key, per_n in _by_optimizer_and_n(configs, docs).items()]
+    names, table = legend_names(configs, docs), _by_optimizer_and_n(configs, docs)
+    curves = [(names[key], per_n) for key, per_n in table.items()]
     oracles = list(oracle_test_losses(configs, docs).items())
     colors = palette_for([key.split()[0] for key in names])  # a measure name starts with its optimizer's
     for i, (name, per_n) in enumerate(curves + oracles):
@@ -263,7 +265,7 @@ def sample_complexity_figure(configs, docs) -> go.Figure:
         fig.add_trace(go.Scatter(x=ns, y=[max(statistics.median(per_n[n]), FLOOR) for n in ns], name=name,
                                  mode="lines+markers", legendgroup=name, line=dict(color=color, dash=dash)), row=1, col=1)
         rates = recovery_rate(per_n)
-        intervals = [wilson_interval(round(rates[n] * len(per_n[n])), len(per_n[n])) for n in ns]
+        intervals = [wilson_interval(sum(recovered(per_n[n])), len(per_n[n])) for n in ns]
         fig.add_trace(go.Scatter(x=ns, y=[rates[n] for n in ns], mode="lines+markers", legendgroup=name,
                                  name=f"{name}, fraction recovered", showlegend=False,
                                  error_y=None if oracle else dict(
@@ -279,9 +281,8 @@ def sample_complexity_figure(configs, docs) -> go.Figure:
     fig.update_yaxes(type="log", title_text=f"final test loss (0 drawn at {FLOOR:g})", row=1, col=1)
     fig.update_yaxes(title_text="seeds recovered", range=[-0.05, 1.05], tickformat=".0%", row=2, col=1)
     fig.update_xaxes(title_text="training samples n", row=2, col=1)
-    half = recovery_table(configs, docs)["readings"]["θ̄"]["half_recovery_n"]["per_optimizer"]
-    shown = "; ".join(f"{name} {_grid_n(v['n'])} [{_grid_n(v['low'])}, {_grid_n(v['high'])}]"
-                      for name, v in half.items() if name in names)
+    half = bootstrap_half_recovery(table)["per_optimizer"]  # at θ̄, the optimizers' rows only
+    shown = "; ".join(f"{name} {_grid_n(v['n'])} [{_grid_n(v['low'])}, {_grid_n(v['high'])}]" for name, v in half.items())
     fig.update_layout(title="Final test loss against n (line: median over seeds; dots: each seed; bars: 95 % "
                             f"intervals)<br><sup>half the seeds recover from n = {shown} (90 % bootstrap)</sup>",
                       template="plotly_white", height=580)
