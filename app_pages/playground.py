@@ -99,7 +99,7 @@ if refused:
 def live(race):
     job = job_status.show(jobs, race)
     if job is not None and job.step > 0:
-        race_view.draw(live_documents(race, job), key="live", x=x, projected=True,
+        race_view.draw(_documents_at(race, job.step, job.status, job), key="live", x=x, projected=True,
                        snapshot=(race, job.step, job.status))
 
 
@@ -107,10 +107,6 @@ def live(race):
 def _documents_at(race: str, step: int, status: str, _job) -> list:
     """A live race's documents at one step, built once for all its viewers (read only)."""
     return _job.documents()
-
-
-def live_documents(race: str, job) -> list:
-    return _documents_at(race, job.step, job.status, job)
 
 
 job = jobs.job(key)

@@ -64,35 +64,30 @@ def table_html(runs: Sequence[Dict]) -> str:
             f'font-size:0.9em"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _shared_table(snapshot: tuple, _runs: Sequence[Dict]) -> str:
-    """table_html of one snapshot of a live race, built once for all its viewers."""
-    return table_html(_runs)
-
-
-def _table(runs: Sequence[Dict], snapshot: tuple = ()):
-    st.html(_shared_table(snapshot, runs) if snapshot else table_html(runs))
+def _view(runs: Sequence[Dict], x: str, projected: bool, teacher: bool) -> tuple:
+    """What draw shows of a race, built from its documents: (figures, summary table, verdict sentences)."""
+    return (figures.race_figures(runs, x, projected, teacher=teacher, legend=False), table_html(runs),
+            verdict(runs).sentences)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _shared_figures(snapshot: tuple, x: str, projected: bool, teacher: bool, _runs: Sequence[Dict]) -> Dict:
-    """The figures of one snapshot of a live race, built once for every session that watches it
-    (`snapshot` names it: race key and step); Streamlit only reads them."""
-    return figures.race_figures(_runs, x, projected, teacher=teacher, legend=False)
+def _shared_view(snapshot: tuple, x: str, projected: bool, teacher: bool, _runs: Sequence[Dict]) -> tuple:
+    """_view of one snapshot of a live race, built once for every session that watches it
+    (`snapshot` names it: race key, step, status); Streamlit only reads it."""
+    return _view(_runs, x, projected, teacher)
 
 
 def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = False, snapshot: tuple = ()):
     """All figures of a race, under one legend, with the verdict read from its own numbers. A live
-    race passes `snapshot` (race key, step, status) so its viewers share one set of figures."""
+    race passes `snapshot` (race key, step, status) so its viewers share one view."""
     teacher = teacher_mode()
-    figs = (_shared_figures(snapshot, x, projected, teacher, runs) if snapshot
-            else figures.race_figures(runs, x, projected, teacher=teacher, legend=False))
+    figs, table, sentences = (_shared_view(snapshot, x, projected, teacher, runs) if snapshot
+                              else _view(runs, x, projected, teacher))
     _legend(runs)
-    result = verdict(runs)
-    if result.sentences:
-        st.markdown("**Verdict at the denoised iterate:** " + "; ".join(result.sentences) + ".")
+    if sentences:
+        st.markdown("**Verdict at the denoised iterate:** " + "; ".join(sentences) + ".")
     st.caption(WHY_DENOISED if runs[0]["config"]["task"]["name"] == "diag-net" else WHY_AVERAGED)
-    _table(runs, snapshot)
+    st.html(table)
     st.plotly_chart(figs["sharpness"], key=f"{key}_sharpness", width="stretch")
     st.plotly_chart(figs["bias"], key=f"{key}_bias", width="stretch")
     left, right = st.columns(2)
