@@ -97,6 +97,18 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_number_or_none(value: Any) -> bool:
+    return value is None or _is_number(value)
+
+
+def _list_of(entry: Dict[str, Any], field: str, item_ok, length: Optional[int] = None) -> bool:
+    """Whether entry[field] is absent, or a list (of `length` items if given) whose items pass item_ok."""
+    if field not in entry:
+        return True
+    value = entry[field]
+    return isinstance(value, list) and (length is None or len(value) == length) and all(map(item_ok, value))
+
+
 def checked_run(key: str, doc: Any) -> Dict[str, Any]:
     """A run document whose shape, schema and key hold (else DamagedEntry)."""
     name = f"run:{key[:12]}…"
@@ -124,14 +136,12 @@ def checked_index(key: str, entry: Any) -> Dict[str, Any]:
              name, "no list of optimizers")
     _require(isinstance(entry.get("seeds"), list) and all(isinstance(x, int) for x in entry["seeds"]),
              name, "no list of seeds")
-    runs = len(entry["optimizers"])  # the digest's fields (verdict.digest) are absent where no documents were given
-    _require("test_loss" not in entry or (isinstance(entry["test_loss"], list) and len(entry["test_loss"]) == runs and all(
-        v is None or _is_number(v) for v in entry["test_loss"])), name, "'test_loss' is not one number per run")
-    _require("curves" not in entry or (isinstance(entry["curves"], list) and len(entry["curves"]) == runs and all(
-        isinstance(c, list) and all(v is None or _is_number(v) for v in c) for c in entry["curves"])),
-        name, "'curves' are not one list of numbers per run")
-    _require("verdict" not in entry or (isinstance(entry["verdict"], list) and all(
-        isinstance(v, str) for v in entry["verdict"])), name, "'verdict' is not a list of sentences")
+    # the digest's fields (verdict.digest), absent where no documents were given
+    runs = len(entry["optimizers"])
+    _require(_list_of(entry, "test_loss", _is_number_or_none, runs), name, "'test_loss' is not one number per run")
+    _require(_list_of(entry, "curves", lambda c: isinstance(c, list) and all(map(_is_number_or_none, c)), runs),
+             name, "'curves' are not one list of numbers per run")
+    _require(_list_of(entry, "verdict", lambda v: isinstance(v, str)), name, "'verdict' is not a list of sentences")
     _require(isinstance(entry.get("shipped", False), bool), name, "'shipped' is not true or false")
     return entry
 

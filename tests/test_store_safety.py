@@ -132,3 +132,26 @@ def test_a_damaged_gallery_entry_is_skipped_and_counted(store, race):
     store.cache.set(f"index:{key}", json.dumps(entry))
     entries, damaged = store.gallery_report()
     assert [e["key"] for e in entries] == [second] and damaged == 1
+
+
+@pytest.mark.parametrize("field, value, damaged", [
+    (None, None, False),  # an entry written without documents has no digest: fine
+    ("test_loss", [0.1], True),  # one number for a race of two
+    ("test_loss", [0.1, "x"], True),
+    ("curves", [[0.5, None], 3], True),
+    ("curves", [[0.5, None], []], False),
+    ("verdict", "Adam lower", True),
+    ("shipped", "yes", True),
+])
+def test_a_gallery_entrys_digest_is_checked_when_present(race, field, value, damaged):
+    from agmcore.store import checked_index, summary
+
+    configs, _ = race
+    entry = summary(configs, race_key(configs), 1.0)  # no documents: no digest
+    if field is not None:
+        entry[field] = value
+    if damaged:
+        with pytest.raises(DamagedEntry, match=field):
+            checked_index(race_key(configs), entry)
+    else:
+        assert checked_index(race_key(configs), entry) == entry
