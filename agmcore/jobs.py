@@ -195,11 +195,17 @@ class JobManager:
 
     def job(self, key: str) -> Optional[Job]:
         """A consistent copy of a job's state (safe to read while workers write), to read only: every
-        viewer of the race gets the same copy until the job changes (thirty viewers, one copy)."""
+        viewer of an active race gets the same copy until the job changes (thirty viewers, one copy).
+        An ended job's copy is not kept: its viewers read the store, and the cache stays as small as
+        the queue."""
         with self._lock:
             job = self._jobs.get(key)
             if job is None:
                 return None
+            if not job.active:
+                self._copies.pop(key, None)
+                self._watchers.pop(key, None)
+                return copy.deepcopy(job)
             version = _version_of(job)
             cached = self._copies.get(key)
             if cached is None or cached[0] != version:

@@ -36,7 +36,12 @@ def test_every_viewer_gets_the_same_copy_until_the_job_changes(tmp_path):
         jobs._jobs[key].step = 10
     changed = jobs.job(key)
     assert changed is not first and changed.step == 10 and first.step == 0
+    with jobs._lock:  # ended, as the worker's last message would make it: its viewers read the store
+        jobs._jobs[key].status = "finished"
+    ended = jobs.job(key)
+    assert ended.status == "finished" and jobs.job(key) is not ended and key not in jobs._copies  # no copy kept
     assert jobs.job("unknown") is None
+    jobs.shutdown()
 
 
 @pytest.mark.slow
