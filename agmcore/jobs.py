@@ -78,11 +78,15 @@ class Job:
 WATCH_WINDOW = 10.0  # seconds: a session that has not looked at a race for this long no longer counts
 
 
-def _version_of(job: Job) -> tuple:
-    """Everything of a job that changes as it runs except its runs' contents, which change only
-    with its step or its runs' statuses (both included)."""
-    return (job.status, job.step, job.total, job.elapsed, job.error, job.cancel_requested, job.owner,
-            job.restarts, job.notice, tuple(run.get("status") for run in job.runs), len(job.runs))
+def _state_of(job: Job) -> tuple:
+    """What a job is, as its viewers must learn at once: everything but its progress (its step,
+    its time and its runs' histories, which change only with its step)."""
+    return (job.status, job.total, job.error, job.cancel_requested, job.owner, job.restarts, job.notice,
+            tuple(run.get("status") for run in job.runs), len(job.runs))
+
+
+def _progress_of(job: Job) -> tuple:
+    return job.step, job.elapsed
 
 
 class Refused(ConfigError):
@@ -128,7 +132,7 @@ class JobManager:
         self._jobs: Dict[str, Job] = {}
         self._queue: List[str] = []
         self._recorded: Dict[str, float] = {}  # race -> when its step was last recorded in the store
-        self._copies: Dict[str, tuple] = {}  # race -> (version, the read-only copy job() hands out)
+        self._copies: Dict[str, tuple] = {}  # race -> (state, progress, made at, the copy job() hands out)
         self._watchers: Dict[str, Dict[str, float]] = {}  # race -> {session: when it last looked}
         self.pending_every = PENDING_EVERY
         self._recover_interrupted()
@@ -193,11 +197,16 @@ class JobManager:
         except ConfigError as e:
             raise Refused(str(e)) from None
 
-    def job(self, key: str) -> Optional[Job]:
+    def job(self, key: str, max_age: float = 0.0, now: Optional[float] = None) -> Optional[Job]:
         """A consistent copy of a job's state (safe to read while workers write), to read only: every
         viewer of an active race gets the same copy until the job changes (thirty viewers, one copy).
-        An ended job's copy is not kept: its viewers read the store, and the cache stays as small as
-        the queue."""
+
+        `max_age` (seconds) makes that copy a frame: progress newer than the copy is held back until
+        the copy is that old, so the live views refreshing within one frame, whatever their number
+        and phase, all read (and draw) one snapshot; a change of state (started, ended, a notice)
+        is never held back. An ended job's copy is not kept: its viewers read the store, and the
+        cache stays as small as the queue. `now`: the monotonic clock's time (a test sets it)."""
+        now = time.monotonic() if now is None else now
         with self._lock:
             job = self._jobs.get(key)
             if job is None:
@@ -206,11 +215,12 @@ class JobManager:
                 self._copies.pop(key, None)
                 self._watchers.pop(key, None)
                 return copy.deepcopy(job)
-            version = _version_of(job)
-            cached = self._copies.get(key)
-            if cached is None or cached[0] != version:
-                cached = self._copies[key] = (version, copy.deepcopy(job))
-            return cached[1]
+            state, progress = _state_of(job), _progress_of(job)
+            cached = self._copies.get(key)  # (state, progress, made at, copy)
+            if (cached is None or cached[0] != state
+                    or (cached[1] != progress and now - cached[2] >= max_age)):
+                cached = self._copies[key] = (state, progress, now, copy.deepcopy(job))
+            return cached[3]
 
     def watching(self, key: str, who: str, now: Optional[float] = None) -> int:
         """Record that session `who` is looking at race `key`; returns how many sessions did in the

@@ -96,8 +96,8 @@ if refused:
     st.warning(refused)
 
 
-def live(race):
-    job = job_status.show(jobs, race)
+def live(race, interval):
+    job = job_status.show(jobs, race, interval=interval)
     if job is not None and job.step > 0:
         race_view.draw(_documents_at(race, job.step, job.status, job), key="live", x=x, projected=True,
                        snapshot=(race, job.step, job.status))
@@ -113,10 +113,10 @@ job = jobs.job(key)
 stored = None if job is not None and job.active else store().usable_race(key)  # damaged: run it again
 if job is not None and job.active:
     viewers = jobs.watching(key, me)
-    st.fragment(live, run_every=None if paused else job_status.refresh_interval(viewers, REFRESH_SECONDS))(key)
+    interval = job_status.refresh_interval(viewers, REFRESH_SECONDS)
+    st.fragment(live, run_every=None if paused else interval)(key, interval)
     if viewers >= job_status.CROWD:
-        st.caption(f"{viewers} browsers are watching this race: it refreshes every "
-                   f"{job_status.refresh_interval(viewers, REFRESH_SECONDS):g} s.")
+        st.caption(f"{viewers} browsers are watching this race: it refreshes every {interval:g} s.")
 elif stored is not None:
     st.success("Finished. This race is stored: its permalink reopens it exactly.")
     st.page_link("app_pages/result.py", label="Permalink to this result", icon=":material/link:", query_params={"run": key})

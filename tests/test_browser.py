@@ -1,11 +1,13 @@
 """A real browser (Debian's headless Chromium, driven by Playwright) against `streamlit run`.
 
 Opens the Playground, starts a small race, sees the charts update while it runs, opens the
-permalink in a second tab and sees the same result. Screenshots and the measured timings go to
+permalink in a second tab and sees the same result; then a classroom: ten more browsers open a
+lecturer's running race and each sees it live. Screenshots and the measured timings go to
 test-artifacts/.
 """
 import json
 import os
+import re
 import time
 import urllib.parse
 
@@ -132,3 +134,52 @@ def _screenshot_every_page(browser, server, result_href):
                     page.get_by_test_id("stPlotlyChart").nth(i).screenshot(
                         path=os.path.join(ARTIFACTS, f"panel-{i}-teacher.png"))
     context.close()
+
+
+CLASSROOM_RACE = "pg_dim=2000&pg_samples=40&pg_sparsity=5&pg_steps=5000000&pg_seed=4244"  # minutes long
+CLASSROOM = 10  # browsers that open the lecturer's race
+CHART_WITHIN = 60  # seconds for all of them to load the app and see a chart (2 cores, shared with the race)
+
+
+def _step(page) -> int:
+    return int(re.search(r"step ([\d,]+) of", _progress_text(page)).group(1).replace(",", ""))
+
+
+def test_ten_browsers_watch_the_lecturers_race(server, browser):
+    """One browser starts a long race; ten more, each its own session, open the same URL: every one
+    sees the charts and a step counter that moves forward, and only the lecturer may stop it."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    url = f"{server}/playground?{CLASSROOM_RACE}"
+    contexts = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(CLASSROOM + 1)]
+    try:
+        lecturer, *viewers = [context.new_page() for context in contexts]
+        lecturer.goto(url)
+        lecturer.get_by_role("button", name="▶ Run").click(timeout=60_000)
+        lecturer.get_by_test_id("stPlotlyChart").first.wait_for(state="visible", timeout=60_000)
+        for page in viewers:  # the class opens the link at once
+            page.goto(url, wait_until="commit")
+        opened, first_chart = time.perf_counter(), [None] * CLASSROOM
+        while None in first_chart and time.perf_counter() - opened < CHART_WITHIN:
+            for i, page in enumerate(viewers):
+                if first_chart[i] is None and page.get_by_test_id("stPlotlyChart").count():
+                    first_chart[i] = round(time.perf_counter() - opened, 1)
+            lecturer.wait_for_timeout(250)
+        assert None not in first_chart, f"{first_chart.count(None)} of {CLASSROOM} saw no chart in {CHART_WITHIN} s"
+        before = [_step(page) for page in viewers]
+        lecturer.wait_for_timeout(5000)
+        after = [_step(page) for page in viewers]
+        moved = [b > a for a, b in zip(before, after)]
+        assert all(moved), f"step counters that stood still: {moved.count(False)} of {CLASSROOM} ({before} → {after})"
+        for page in viewers:
+            assert _wait_for_charts(page, 7) >= 7
+            sync_api.expect(page.get_by_role("button", name="■ Stop")).to_be_disabled()
+            sync_api.expect(page.get_by_text("started in another browser")).to_be_visible()
+        viewers[-1].screenshot(path=os.path.join(ARTIFACTS, "classroom-viewer.png"))
+        with open(os.path.join(ARTIFACTS, "classroom-timings.json"), "w") as f:
+            json.dump({"browsers": CLASSROOM, "first_chart_s": first_chart,
+                       "steps_before": before, "steps_after": after}, f)
+        lecturer.get_by_role("button", name="■ Stop").click()  # frees the worker for what follows
+        sync_api.expect(lecturer.get_by_text("Stopped at step")).to_be_visible(timeout=30_000)
+    finally:
+        for context in contexts:
+            context.close()

@@ -1,6 +1,7 @@
 """A classroom on one race (slow: starts a server): ten viewers open the lecturer's race and each
 sees its charts and a step counter that moves; the server's bookkeeping behind that (one shared
-copy of a job per change, who is watching, the refresh that slows for a crowd)."""
+copy of a job per change and per frame, who is watching, the refresh that slows for a crowd, one
+dict per shared figure)."""
 import re
 import time
 
@@ -9,7 +10,7 @@ import pytest
 from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
 from agmcore.jobs import WATCH_WINDOW, JobManager
 from agmcore.store import ResultStore
-from ui.job_status import CROWD, refresh_interval
+from ui.job_status import CROWD, frame_age, refresh_interval
 
 
 def test_a_crowd_slows_the_refresh_in_steps():
@@ -42,6 +43,83 @@ def test_every_viewer_gets_the_same_copy_until_the_job_changes(tmp_path):
     assert ended.status == "finished" and jobs.job(key) is not ended and key not in jobs._copies  # no copy kept
     assert jobs.job("unknown") is None
     jobs.shutdown()
+
+
+def _queued_race(tmp_path):
+    jobs = JobManager(ResultStore(str(tmp_path / "store")), workers=1, warm=False)
+    config = RunConfig(task=DiagNetTask(dim=8, samples=4, sparsity=1), optimizer=OptimizerConfig(name="sgd"), steps=50)
+    return jobs, jobs.submit([config])
+
+
+def _progress(jobs, key, step):
+    with jobs._lock:  # as a snapshot from the worker would
+        jobs._jobs[key].step, jobs._jobs[key].elapsed = step, step / 100
+
+
+def test_a_live_copy_holds_progress_back_for_a_frame_but_never_a_change_of_state(tmp_path):
+    jobs, key = _queued_race(tmp_path)
+    first = jobs.job(key, max_age=1.0, now=100.0)
+    _progress(jobs, key, 10)
+    assert jobs.job(key, max_age=1.0, now=100.5) is first  # within the frame: the same snapshot
+    assert jobs.job(key, max_age=1.0, now=101.0).step == 10  # the frame is over: the newest
+    _progress(jobs, key, 20)
+    with jobs._lock:
+        jobs._jobs[key].notice = "Its worker stopped; it started again on a fresh one."
+    changed = jobs.job(key, max_age=1.0, now=101.1)  # a change of state is shown at once, progress with it
+    assert changed.notice and changed.step == 20
+    _progress(jobs, key, 30)
+    assert jobs.job(key, now=101.2).step == 30  # no max_age: every change at once
+    jobs.shutdown()
+
+
+def _copies_made(tmp_path, phases, interval, max_age, seconds=60.0, snapshot_every=0.8):
+    """Sessions refreshing every `interval` from their `phases` watch a race whose worker reports a
+    step every `snapshot_every` seconds: how many distinct copies (so figure builds) they read."""
+    jobs, key = _queued_race(tmp_path)
+    events = sorted([(i * snapshot_every, "step") for i in range(1, int(seconds / snapshot_every))]
+                    + [(phase + i * interval, "view") for phase in phases for i in range(int(seconds / interval))])
+    seen = {}  # id -> copy (kept, so no id is reused)
+    for step, (now, what) in enumerate(events):
+        if what == "step":
+            _progress(jobs, key, step)
+        else:
+            copy = jobs.job(key, max_age=max_age, now=now)
+            seen[id(copy)] = copy
+    jobs.shutdown()
+    return len(seen)
+
+
+def test_more_viewers_in_any_phase_make_no_more_snapshots_to_draw_than_one(tmp_path):
+    one = _copies_made(tmp_path / "1", [0.0], 1.0, frame_age(1.0))
+    assert one >= 59  # a lone viewer still sees new progress at every refresh
+    for phases in ([0.0, 0.45], [0.0, 0.93], [0.0, 0.07, 0.33, 0.5, 0.61, 0.78, 0.9, 0.95, 0.99, 0.999]):
+        assert _copies_made(tmp_path / str(len(phases)), phases, 1.0, frame_age(1.0)) <= one + 1
+    # without frames, two viewers out of phase catch every step the worker reports
+    assert _copies_made(tmp_path / "2", [0.0, 0.45], 1.0, max_age=0.0) >= 1.2 * one
+
+
+def test_a_shared_figure_draws_the_same_chart_from_one_dict():
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import plotly.graph_objects as go
+        import streamlit as st
+
+        from ui.race_view import drawn_once
+
+        def figure():
+            return go.Figure(go.Scatter(x=[1, 2, 3], y=[0.5, 0.25, 0.125], name="Φ(θ̄) ½")).update_layout(
+                template="plotly_white", title="tr(Diag(H)^½)", yaxis_type="log")
+
+        once = drawn_once(figure())
+        assert once.to_dict() is once.to_dict()  # no copy per draw
+        st.plotly_chart(figure(), key="plain")
+        st.plotly_chart(once, key="once")
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    plain, once = at.get("plotly_chart")
+    assert plain.proto.spec == once.proto.spec and '"Φ(θ̄) ½"' in once.proto.spec
 
 
 @pytest.mark.slow

@@ -21,16 +21,30 @@ def refresh_interval(viewers: int, base: float) -> float:
     return base * (viewers // CROWD + 1)
 
 
-def show(jobs: JobManager, key: str, prefix: str = "") -> Optional[Job]:
+FRAME_SHARE = 0.9  # of a live view's refresh interval: how old the race's shared copy may grow
+
+
+def frame_age(interval: float) -> float:
+    """How old a live race's shared copy may be before a refresh takes a newer one (JobManager.job's
+    max_age): a little less than the refresh interval, so a session sees new progress at each of
+    its refreshes (their timing jitters), while every session refreshing within one frame, however
+    many and in whatever phase, draws the same snapshot: the figures are built once a frame, not
+    once for each step some viewer happened to catch (docs/benchmarks.md, "A classroom")."""
+    return FRAME_SHARE * interval
+
+
+def show(jobs: JobManager, key: str, prefix: str = "", interval: float = 0.0) -> Optional[Job]:
     """Draw the status; returns the running job, None while it waits. Reruns the app once it ended.
+    `interval`: the seconds between this live view's refreshes, when it shares frames (frame_age).
 
     A job that has just started is given a moment to log its first step, so the first plot
     appears in the same run as the click instead of one refresh later."""
-    job = jobs.job(key)
+    max_age = frame_age(interval)
+    job = jobs.job(key, max_age)
     deadline = time.monotonic() + FIRST_POINT_WAIT
     while job is not None and job.active and job.step == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
-        job = jobs.job(key)
+        job = jobs.job(key)  # no frame yet: the first logged step is shown as soon as it comes
     if job is None or not job.active:
         st.rerun()  # finished or stopped: the page redraws from the store
     if job.notice:

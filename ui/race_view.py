@@ -5,6 +5,7 @@ import html
 import json
 from typing import Dict, List, Sequence
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from agmcore import DENOISED, figures
@@ -70,11 +71,21 @@ def _view(runs: Sequence[Dict], x: str, projected: bool, teacher: bool) -> tuple
             verdict(runs).sentences)
 
 
+def drawn_once(fig: go.Figure) -> go.Figure:
+    """`fig`, made to hand one dict to every session that draws it: st.plotly_chart calls
+    fig.to_dict(), a deep copy of every trace, at each draw (most of a live viewer's refresh,
+    docs/benchmarks.md); this one returns the dict made here. Read only from here on."""
+    frozen = fig.to_dict()
+    fig.to_dict = lambda: frozen  # plotly lets an instance set a name its class defines
+    return fig
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _shared_view(snapshot: tuple, x: str, projected: bool, teacher: bool, _runs: Sequence[Dict]) -> tuple:
     """_view of one snapshot of a live race, built once for every session that watches it
     (`snapshot` names it: race key, step, status); Streamlit only reads it."""
-    return _view(_runs, x, projected, teacher)
+    figs, table, sentences = _view(_runs, x, projected, teacher)
+    return {name: drawn_once(fig) for name, fig in figs.items()}, table, sentences
 
 
 def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = False, snapshot: tuple = ()):
