@@ -10,11 +10,15 @@ from agmcore.engine import run_all
 from agmcore.results import dumps, to_document
 
 TASK = DiagNetTask(dim=40, samples=12, sparsity=3)
-# non-chaotic settings (RMSProp at β2 0.9 amplifies round-off from step ~150 on: kept out)
+# non-chaotic settings. RMSProp (no momentum) amplifies round-off: at β2 0.9 from step ~150 on, and
+# at η 0.001, β2 0.99 (seed 0) so much that this loop compiled for two instruction sets (numba's
+# haswell and skylake-avx512, which sum in other orders) differs from itself by 3.3e-12 at step 300:
+# kept out. At β2 0.999 it stays within 1.1e-15 of the torch path for haswell, skylake-avx512 and
+# znver5, seeds 0-3 (docs/engine.md, "Round-off").
 REFERENCE_CASES = [
     ("sgd", dict(lr=0.05)),
     ("sgd", dict(lr=0.02, beta1=0.9)),
-    ("rmsprop", dict(lr=0.001, beta2=0.99)),
+    ("rmsprop", dict(lr=0.001, beta2=0.999)),
     ("adam", dict(lr=0.01, beta2=0.99)),
     ("adam", dict(lr=0.01, beta2=0.99, bias_correction=False, eps=1e-6)),
     ("adame", dict(lr=0.01, lam=0.25, beta2=0.99)),
