@@ -60,9 +60,12 @@ def show(summary: dict, figure) -> None:
         st.warning("The claim did not hold on these cells: see the numbers below and docs/ for the settings "
                    "that were tried.")
     if "claim_parts" in summary:
-        st.markdown("  \n".join(f"{'✓' if ok else '✗'} {part.replace('_', ' ')}"
-                                 f"{seed_fraction_text(summary.get('claim_fractions', {}).get(part))}"
-                                 for part, ok in summary["claim_parts"].items()))
+        fractions = summary.get("claim_fractions", {})
+        st.markdown("  \n".join([f"{'✓' if ok else '✗'} {part.replace('_', ' ')}{seed_fraction_text(fractions.get(part))}"
+                                  for part, ok in summary["claim_parts"].items()]
+                                 + [f"· {part.replace('_', ' ')} (measured, not part of the claim)"
+                                    f"{seed_fraction_text(fraction)}"
+                                    for part, fraction in fractions.items() if part not in summary["claim_parts"]]))
     st.plotly_chart(figure, key="ex_figure", width="stretch")
     with st.expander("Numbers"):
         st.code(json.dumps(summary, indent=1, default=str), language="json")

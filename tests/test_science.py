@@ -49,18 +49,21 @@ def test_sample_complexity_adam_half_recovers_with_fewer_samples_on_ten_seeds():
 
 
 def test_sharpness_race_each_optimizer_lower_on_its_own_measure_on_most_seeds():
-    """Over seeds 0–9 (the default), on the seeds where the two oracles differ, at Φ(θ̄): how often
-    SGD ends with the lower tr(H) and ‖w‖₁, Adam with the lower tr(Diag(H)^½) and Σ|w|^½, each
-    nearer its own oracle, and each AGM lower than SGD on its own measure — each within binomial
-    tolerance of the recorded fraction (sharpness_race.MEASURED), and each on most seeds."""
+    """Over seeds 0–29 (the default), on the seeds where the two oracles differ, at Φ(θ̄): how often
+    SGD ends with the lower tr(H) and ‖w‖₁, Adam with the lower tr(Diag(H)^½) and Σ|w|^½, and each
+    AGM lower than SGD on its own measure — each within binomial tolerance of the recorded fraction
+    (sharpness_race.MEASURED) and each on most seeds. How often each ends nearer its own oracle is
+    checked against its recorded fraction only: about half the seeds at this scale, so whether that
+    is "most" is the machine's round-off (docs/sharpness-race.md), and it is not claimed."""
     summary = _run("sharpness-race")
     assert summary["measured_at"] == "Φ(θ̄)"
     fractions = {**summary["claim_fractions"], **summary["own_measure_fractions"]}
     assert set(fractions) == set(MEASURED_RACE)
     for part, fraction in fractions.items():
         assert_as_often_as_recorded(fraction["held"], fraction["seeds"], MEASURED_RACE[part], part)
-        assert holds_on_most(fraction), part
-    assert summary["claim_holds"]
+        if part != "oracles":
+            assert holds_on_most(fraction), part
+    assert set(summary["claim_parts"]) == {"sgd_measures", "adam_measures"} and summary["claim_holds"]
 
 
 def test_adame_lambda_a_half_and_three_quarters_recover_with_fewer_samples_than_lambda_near_zero():

@@ -98,7 +98,8 @@ def test_ship_writes_races_and_experiments_and_drops_races_no_longer_shipped(tmp
     assert os.listdir(os.path.join(folder, "races")) == [f"{race_key(configs)}.json.gz"]
     cells = [c.key for c in experiment.build("classroom", experiment.seeds)]
     record = shipped.shipped_experiment("sharpness-race", cells, folder)
-    assert record["summary"]["claim_parts"].keys() == {"sgd_measures", "adam_measures", "oracles"}
+    assert record["summary"]["claim_parts"].keys() == {"sgd_measures", "adam_measures"}
+    assert record["summary"]["claim_fractions"].keys() == {"sgd_measures", "adam_measures", "oracles"}
     assert record["figure"]["data"]
 
 

@@ -1,11 +1,13 @@
 """2. The sharpness race: SGD, Adam and the other AGMs on the same data (diagonal network).
 
-The claim is in three parts, each checked per seed: SGD ends with the lower tr(H) and ‖w‖₁ at
-Φ(θ̄); Adam ends with the lower tr(Diag(H)^½) and Σ|w|^½ at Φ(θ̄); SGD ends nearer the
-min-ℓ1 interpolator and Adam nearer the min-ℓ^½ one. Each part is the fraction of the seeds where
-the two oracles differ (where they coincide both limits are the same point and the data cannot
-separate the biases) on which it held, with a Wilson interval; it holds when it held on most of
-them (common.holds_on_most). The checks of every seed are reported too. Every optimizer is also
+The claim is in two parts, each checked per seed: SGD ends with the lower tr(H) and ‖w‖₁ at
+Φ(θ̄); Adam ends with the lower tr(Diag(H)^½) and Σ|w|^½ at Φ(θ̄). Each part is the fraction of
+the seeds where the two oracles differ (where they coincide both limits are the same point and the
+data cannot separate the biases) on which it held, with a Wilson interval; it holds when it held
+on most of them (common.holds_on_most). A third part is measured and shown but is not part of the
+claim: SGD ends nearer the min-ℓ1 interpolator and Adam nearer the min-ℓ^½ one. At this scale it
+holds on about half the seeds, so whether it held "on most" depends on the machine's round-off
+(docs/sharpness-race.md). The checks of every seed are reported too. Every optimizer is also
 measured on every other one's implied sharpness tr(S·H) (endpoints.py). θ̄ is the mean of θ over
 the last quarter of the run: an adaptive method keeps every near-zero coordinate moving by ≈ η
 per step, a fluctuation the η → 0 theory does not see; averaging the iterate removes it
@@ -33,13 +35,15 @@ SHARPNESS_RACE = {
 RACE_OPTIMIZERS = sgd_and_agms(0.1, ("adam", "rmsprop", "adam-mini", "adalayer"),
                                lr=0.03, beta2=0.991, bias_correction=False, eps=1e-6, block_size=10)
 RACE_MEASURES = ("trace_H", "trace_sqrt_diag_H", "l1", "l_half")
-RACE_SEEDS = 10  # the default: each part of the claim is a fraction over the seeds
-# How often each part held at the classroom scale over seeds 0–9 (8 of them separate the oracles),
-# measured by `agmcore reproduce sharpness-race --seeds 10`; tests/test_science.py re-checks them
-# within binomial tolerance and docs/sharpness-race.md shows them. {part: (held, seeds)}
-MEASURED = {"sgd_measures": (8, 8), "adam_measures": (6, 8), "oracles": (6, 8),
-            "adalayer lower on adalayer's measure": (7, 8), "adam lower on adam's measure": (6, 8),
-            "adam-mini lower on adam-mini's measure": (7, 8), "rmsprop lower on rmsprop's measure": (7, 8)}
+RACE_SEEDS = 30  # the default: each part of the claim is a fraction over the seeds
+# How often each part held at the classroom scale over seeds 0–29 (20 of them separate the oracles),
+# measured by `agmcore reproduce sharpness-race` on an AMD EPYC (numba's znver5); tests/test_science.py
+# re-checks them within binomial tolerance and docs/sharpness-race.md shows them, with the same
+# seeds compiled for other instruction sets. {part: (held, seeds)}
+MEASURED = {"sgd_measures": (20, 20), "adam_measures": (16, 20), "oracles": (10, 20),
+            "adalayer lower on adalayer's measure": (16, 20), "adam lower on adam's measure": (16, 20),
+            "adam-mini lower on adam-mini's measure": (16, 20), "rmsprop lower on rmsprop's measure": (19, 20)}
+CLAIMED = ("sgd_measures", "adam_measures")  # the parts of the claim; "oracles" is measured, not claimed
 ORACLES_DIFFER = 1e-3  # ‖w₁ − w½‖ above this: the two oracles are different interpolators
 
 
@@ -96,7 +100,7 @@ def sharpness_race_summary(configs, docs) -> Dict:
     wins = own_measure_wins(configs, race_table(configs, docs, projected=True, averaged=averaged))
     agms = sorted({k for checks in wins.values() for k in checks if " than " not in k})
     own = {check: seed_fraction([wins[c["seed"]][check] for c in separating]) for check in agms}
-    parts = {k: holds_on_most(v) for k, v in fractions.items()}
+    parts = {k: holds_on_most(fractions[k]) for k in CLAIMED}
     return {"finals": finals, "checks": checks, "claim_parts": parts, "claim_fractions": fractions,
             "own_measure_fractions": own, "measured_at": "Φ(θ̄)" if averaged else "Φ(θ_T)",
             "own_measure_checks": wins, "claim_holds": all(parts.values())}
