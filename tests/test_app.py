@@ -183,8 +183,9 @@ def test_experiments_page_shows_the_shipped_result_and_offers_to_run_the_cells()
     [chart] = at.get("plotly_chart")
     assert "half the seeds recover" in json.loads(chart.proto.spec)["layout"]["title"]["text"]
     at.selectbox(key="ex_name").set_value("sharpness-race").run()  # another experiment: its own default
-    assert at.slider(key="ex_seeds").value == experiments.EXPERIMENTS["sharpness-race"].seeds == 10
-    assert any("held on 8/8 seeds" in m.value for m in at.markdown)  # each part with its fraction
+    assert at.slider(key="ex_seeds").value == experiments.EXPERIMENTS["sharpness-race"].seeds == 30
+    parts = next(m.value for m in at.markdown if "held on 20/20 seeds" in m.value)  # each part with its fraction
+    assert "✓ adam measures" in parts and "· oracles (measured, not part of the claim) — held on 10/20" in parts
     at.slider(key="ex_seeds").set_value(4).run()  # cells nothing was shipped for
     assert "cells are stored" in at.info[0].value and not at.get("plotly_chart")
 
