@@ -97,6 +97,8 @@ if refused:
 
 
 def live(race, interval):
+    # counted at every refresh, so the crowd a newcomer's interval is set by includes everyone still watching
+    jobs.watching(race, me)
     job = job_status.show(jobs, race, interval=interval)
     if job is not None and job.step > 0:
         race_view.draw(_documents_at(race, job.step, job.status, job), key="live", x=x, projected=True,

@@ -14,8 +14,9 @@ from ui.job_status import CROWD, frame_age, refresh_interval
 
 
 def test_a_crowd_slows_the_refresh_in_steps():
-    assert [refresh_interval(v, 1.0) for v in (1, 9, 10, 19, 20, 30)] == [1, 1, 2, 2, 3, 4]
+    assert [refresh_interval(v, 1.0) for v in (1, 9, 10, 19, 20, 30, 100, 1000)] == [1, 1, 2, 2, 3, 4, 4, 4]
     assert refresh_interval(CROWD * 3, 0.5) == 2.0
+    assert refresh_interval(10**6, 1.0) * 2 <= WATCH_WINDOW  # refreshing viewers stay counted
 
 
 def test_watching_counts_recent_sessions_only(tmp_path):
@@ -149,6 +150,15 @@ def test_ten_viewers_of_one_race_each_see_it_live():
                                                                        viewer.progress) if m]
                 assert len(set(steps)) >= 2 and steps == sorted(steps)  # its step counter moved forward
             assert "■ Stop" in lecturer.buttons
+            # past the watch window, eleven still count (each refresh records its session), so a
+            # newcomer is given the crowd's slower refresh
+            newcomer = Viewer(url, "playground", race)
+            viewers.append(newcomer)
+            newcomer.start()
+            deadline = time.monotonic() + 30
+            while not newcomer.fragments and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert set(newcomer.fragments.values()) == {refresh_interval(12, 1.0)} == {2.0}
         finally:
             for viewer in viewers:
                 viewer.stop()

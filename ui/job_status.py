@@ -14,11 +14,15 @@ FIRST_POINT_WAIT = 0.5  # seconds a just-started job is given to report its firs
 CROWD = 10  # viewers of one race from which each one's live view refreshes less often
 
 
+SLOWEST = 4  # times `base`: a crowd slows the refresh no further (JobManager's WATCH_WINDOW must
+# stay well above the slowest refresh, or refreshing viewers would drop out of the count)
+
+
 def refresh_interval(viewers: int, base: float) -> float:
     """Seconds between a live view's refreshes: `base` for up to CROWD viewers, then growing with
-    the crowd (2·base from 10 viewers, 3·base from 20, 4·base from 30), so the server's work for a
-    race stays about that of CROWD viewers refreshing every `base` seconds."""
-    return base * (viewers // CROWD + 1)
+    the crowd (2·base from 10 viewers, 3·base from 20, 4·base from 30 on), so the server's work for
+    a race stays about that of CROWD viewers refreshing every `base` seconds."""
+    return base * min(viewers // CROWD + 1, SLOWEST)
 
 
 FRAME_SHARE = 0.9  # of a live view's refresh interval: how old the race's shared copy may grow
