@@ -77,7 +77,8 @@ if missing:
     if shipped is not None:
         st.info(f"**Shipped result**: these {len(configs)} cells were computed by `agmcore ship` for this "
                 f"version of the app; {len(configs) - len(missing)} of them are stored here. Run them to "
-                "compute them on this machine (the same numbers: a result is a function of its configuration).")
+                "compute them on this machine: on another processor the compiled loop rounds differently, so a "
+                "fraction over seeds can come out a little different, within its interval (docs/engine.md).")
     else:
         st.info(f"{len(configs) - len(missing)} of {len(configs)} cells are stored.")
     if job is not None and job.active:
