@@ -52,6 +52,12 @@ def progress(key):
     job_status.show(jobs, key, prefix=f"{len(missing)} cells · ")
 
 
+def _part_line(part: str, held, fraction) -> str:
+    """"✓ adam measures — held on 16/20 seeds (…)"; `held` None: measured, not part of the claim."""
+    mark, aside = ("·", " (measured, not part of the claim)") if held is None else ("✓" if held else "✗", "")
+    return f"{mark} {part.replace('_', ' ')}{aside}{seed_fraction_text(fraction)}"
+
+
 def show(summary: dict, figure) -> None:
     """The claim's verdict, its parts with how often each held, the figure and the numbers."""
     if summary["claim_holds"]:
@@ -60,12 +66,9 @@ def show(summary: dict, figure) -> None:
         st.warning("The claim did not hold on these cells: see the numbers below and docs/ for the settings "
                    "that were tried.")
     if "claim_parts" in summary:
-        fractions = summary.get("claim_fractions", {})
-        st.markdown("  \n".join([f"{'✓' if ok else '✗'} {part.replace('_', ' ')}{seed_fraction_text(fractions.get(part))}"
-                                  for part, ok in summary["claim_parts"].items()]
-                                 + [f"· {part.replace('_', ' ')} (measured, not part of the claim)"
-                                    f"{seed_fraction_text(fraction)}"
-                                    for part, fraction in fractions.items() if part not in summary["claim_parts"]]))
+        parts, fractions = summary["claim_parts"], summary.get("claim_fractions", {})
+        shown = [*parts, *(part for part in fractions if part not in parts)]  # the claim's parts, then the rest
+        st.markdown("  \n".join(_part_line(part, parts.get(part), fractions.get(part)) for part in shown))
     st.plotly_chart(figure, key="ex_figure", width="stretch")
     with st.expander("Numbers"):
         st.code(json.dumps(summary, indent=1, default=str), language="json")

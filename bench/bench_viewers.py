@@ -22,10 +22,9 @@ import time
 
 from agmcore.jobs import WATCH_WINDOW
 from bench.app_server import running_app
-from bench.viewers import Viewer, cpu_seconds
+from bench.viewers import Viewer, cpu_seconds, long_race
 
-# a race that runs for minutes on one core: d = 2000 at 5·10⁶ steps
-RACE = "pg_dim=2000&pg_samples=40&pg_sparsity=5&pg_steps=5000000&pg_seed=4242"
+RACE = long_race(seed=4242)
 WARM_UP = 8.0  # seconds for new viewers to connect, run the page once and start refreshing
 # after viewers leave: the server forgets them (so they no longer slow the next viewers' refresh)
 # before the next ones come, since the reading of the lecturer alone lies in between
@@ -75,7 +74,8 @@ def main():
                 reading = with_viewers(url, proc.pid, count, args.seconds)
                 time.sleep(SETTLE)
                 after = server_cores(proc.pid, args.seconds)
-                reading.update(alone=(alone + after) / 2, per_viewer=(reading["cores"] - (alone + after) / 2) / count)
+                baseline = (alone + after) / 2
+                reading.update(alone=baseline, per_viewer=(reading["cores"] - baseline) / count)
                 readings.append(reading)
                 alone = after
             saw = [s for r in readings for s in r["saw"]]

@@ -5,6 +5,7 @@ measured (bench/bench_viewers.py, tests/test_browser.py).
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Optional
@@ -12,6 +13,18 @@ from typing import Optional
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
+
+
+def long_race(seed: int) -> str:
+    """The Playground URL query of a race that runs for minutes on one core (d = 2000 at 5·10⁶
+    steps), so a classroom can watch it live; each bench or test takes its own seed."""
+    return f"pg_dim=2000&pg_samples=40&pg_sparsity=5&pg_steps=5000000&pg_seed={seed}"
+
+
+def step_of(progress: str) -> Optional[int]:
+    """The step a live race's progress text shows ("step 12,500 of 5,000,000 · …"), None if none."""
+    found = re.search(r"step ([\d,]+) of", progress)
+    return int(found.group(1).replace(",", "")) if found else None
 
 
 class Viewer(threading.Thread):

@@ -7,13 +7,13 @@ test-artifacts/.
 """
 import json
 import os
-import re
 import time
 import urllib.parse
 
 import pytest
 
 from bench.app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, start_app
+from bench.viewers import long_race, step_of
 
 pytestmark = pytest.mark.browser
 
@@ -136,7 +136,7 @@ def _screenshot_every_page(browser, server, result_href):
     context.close()
 
 
-CLASSROOM_RACE = "pg_dim=2000&pg_samples=40&pg_sparsity=5&pg_steps=5000000&pg_seed=4244"  # minutes long
+CLASSROOM_RACE = long_race(seed=4244)
 CLASSROOM = 10  # browsers that open the lecturer's race
 CHART_WITHIN = 60  # seconds for all of them to load the app and see a chart (2 cores, shared with the race)
 # seconds for every step counter to move on: the ten tabs slow the race to ≈ 6,000 steps/s, a
@@ -145,7 +145,7 @@ COUNTER_WITHIN = 30
 
 
 def _step(page) -> int:
-    return int(re.search(r"step ([\d,]+) of", _progress_text(page)).group(1).replace(",", ""))
+    return step_of(_progress_text(page))
 
 
 def test_ten_browsers_watch_the_lecturers_race(server, browser):

@@ -2,7 +2,6 @@
 sees its charts and a step counter that moves; the server's bookkeeping behind that (one shared
 copy of a job per change and per frame, who is watching, the refresh that slows for a crowd, one
 dict per shared figure)."""
-import re
 import time
 
 import pytest
@@ -126,9 +125,9 @@ def test_a_shared_figure_draws_the_same_chart_from_one_dict():
 @pytest.mark.slow
 def test_ten_viewers_of_one_race_each_see_it_live():
     from bench.app_server import running_app
-    from bench.viewers import Viewer
+    from bench.viewers import Viewer, long_race, step_of
 
-    race = "pg_dim=2000&pg_samples=40&pg_sparsity=5&pg_steps=5000000&pg_seed=4243"
+    race = long_race(seed=4243)
     viewers = []
     with running_app(workers=1) as (_, url):
         try:
@@ -146,8 +145,7 @@ def test_ten_viewers_of_one_race_each_see_it_live():
             for viewer in viewers:
                 assert viewer.error is None, viewer.error
                 assert viewer.first_chart is not None and viewer.first_chart < 20  # every viewer saw the race
-                steps = [int(m.group(1).replace(",", "")) for m in map(re.compile(r"step ([\d,]+) of").search,
-                                                                       viewer.progress) if m]
+                steps = [s for s in map(step_of, viewer.progress) if s is not None]
                 assert len(set(steps)) >= 2 and steps == sorted(steps)  # its step counter moved forward
             assert "■ Stop" in lecturer.buttons
             # past the watch window, eleven still count (each refresh records its session), so a
