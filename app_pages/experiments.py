@@ -4,12 +4,13 @@ import json
 import plotly.graph_objects as go
 import streamlit as st
 
-from agmcore.config import RunConfig
+from agmcore.engine.config import RunConfig
 from agmcore.experiments import EXPERIMENTS
 from agmcore.experiments.common import seed_fraction_text
-from agmcore.jobs import Refused
-from agmcore.shipped import shipped_experiment
-from agmcore.store import race_key
+from agmcore.presentation.experiment_figures import experiment_figure
+from agmcore.service.jobs import Refused
+from agmcore.service.shipped import shipped_experiment
+from agmcore.storage.store import race_key
 from ui import job_status
 from ui.services import manager, session_id, store
 
@@ -99,4 +100,4 @@ if missing:
         show(shipped["summary"], go.Figure(shipped["figure"]))
     st.stop()
 
-show(summary_of(name, tuple(c.key for c in configs)), experiment.figure(configs, docs))
+show(summary_of(name, tuple(c.key for c in configs)), experiment_figure(name, configs, docs))

@@ -4,9 +4,9 @@ import html
 
 import streamlit as st
 
-from agmcore.family import OPTIMIZER_NAMES
-from agmcore.figures import palette_for
-from agmcore.playground import TASK_NAMES
+from agmcore.optimizers.family import OPTIMIZER_NAMES
+from agmcore.presentation.figures import palette_for
+from agmcore.presentation.playground import TASK_NAMES
 from ui.services import store
 from ui.sparkline import sparkline_svg
 

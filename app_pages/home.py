@@ -1,8 +1,8 @@
 """Home: what the app shows, the key formulas, one-click presets."""
 import streamlit as st
 
-from agmcore.playground import DEFAULTS
-from agmcore.presets import PRESETS, caption
+from agmcore.presentation.playground import DEFAULTS
+from agmcore.presentation.presets import PRESETS, caption
 
 st.title("How adaptive optimizers differ from SGD in the solutions they find")
 st.markdown(

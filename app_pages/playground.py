@@ -1,11 +1,11 @@
 """Playground: race optimizers on the same data, init and label-noise stream, live."""
 import streamlit as st
 
-from agmcore.config import ConfigError
-from agmcore.family import OPTIMIZER_NAMES
-from agmcore.jobs import INTERRUPTED, Refused
-from agmcore.playground import BOUNDS, DEFAULTS, TASK_NAMES, build_race, check_url, key_of
-from agmcore.store import race_key
+from agmcore.engine.config import ConfigError
+from agmcore.optimizers.family import OPTIMIZER_NAMES
+from agmcore.service.jobs import INTERRUPTED, Refused
+from agmcore.presentation.playground import BOUNDS, DEFAULTS, TASK_NAMES, build_race, check_url, key_of
+from agmcore.storage.store import race_key
 from ui import job_status, race_view, replay, url
 from ui.frame import teacher_mode
 from ui.services import manager, session_id, store

@@ -1,10 +1,10 @@
 """Result: a stored race, read-only, with its configuration, permalink and downloads."""
 import streamlit as st
 
-from agmcore.config import ConfigError, RunConfig
-from agmcore.jobs import INTERRUPTED
-from agmcore.playground import settings_of, url_params
-from agmcore.store import DamagedEntry, is_key
+from agmcore.engine.config import ConfigError, RunConfig
+from agmcore.service.jobs import INTERRUPTED
+from agmcore.presentation.playground import settings_of, url_params
+from agmcore.storage.store import DamagedEntry, is_key
 from ui import race_view, replay
 from ui.services import manager, store
 

@@ -15,7 +15,7 @@ import time
 
 from playwright import sync_api
 
-from agmcore.presets import PRESETS
+from agmcore.presentation.presets import PRESETS
 from bench.app_server import CHROMIUM, CHROMIUM_ARGS, running_app
 
 

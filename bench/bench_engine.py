@@ -4,7 +4,7 @@
 
 Adam on the diagonal network (float64, full batch, label noise, one thread), one run, at
 d = 100, n = 20 and d = 1000, n = 50, measured five ways: a plain autograd loop with
-torch.optim.Adam (the project's yardstick, agmcore.baseline), a minimal torch eager loop with the analytic
+torch.optim.Adam (the project's yardstick, agmcore.engine.baseline), a minimal torch eager loop with the analytic
 gradient, that loop's step under `torch.compile`, the engine's torch path (`reference=True`) and
 the engine's compiled loop. Then 8 runs batched against one, a d = 1000, n = 20 run of 10⁵
 steps, and the cost of the measures in a 60,000-step race. Each figure is the median over
@@ -19,11 +19,11 @@ import time
 
 import torch
 
-from agmcore.baseline import plain_diag_net_run
-from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.engine import run_all
-from agmcore.tasks.diag_net import draw_data, initial_params
-from agmcore.tasks.randomness import LabelNoise
+from agmcore.engine.baseline import plain_diag_net_run
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.engine.runner import run_all
+from agmcore.problems.diag_net import draw_data, initial_params
+from agmcore.problems.randomness import LabelNoise
 from bench.timing import median_seconds
 
 

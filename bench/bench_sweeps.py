@@ -18,11 +18,11 @@ import json
 
 import torch
 
-from agmcore.device import cpu_cores
-from agmcore.engine import problem_for, run_all
+from agmcore.engine.device import cpu_cores
+from agmcore.engine.runner import problem_for, run_all
 from agmcore.experiments import matrix_factorization_cells, sharpness_race_cells
-from agmcore.projection import gradient_flow_projection
-from agmcore.sweeps import collect
+from agmcore.problems.projection import gradient_flow_projection
+from agmcore.experiments.sweeps import collect
 from bench.timing import median_seconds
 
 

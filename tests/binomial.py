@@ -2,7 +2,7 @@
 rate has the Wilson interval [low, high] (presets, experiments)."""
 import math
 
-from agmcore.race_claims import wilson_interval
+from agmcore.analysis.race_claims import wilson_interval
 
 
 def _binomial_cdf(k: int, n: int, p: float) -> float:

@@ -12,10 +12,10 @@ os.environ["SHARPNESS_LAB_WORKERS"] = "1"
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig  # noqa: E402
-from agmcore.engine import run_all  # noqa: E402
-from agmcore.results import to_document  # noqa: E402
-from agmcore.store import ResultStore, race_key  # noqa: E402
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig  # noqa: E402
+from agmcore.engine.runner import run_all  # noqa: E402
+from agmcore.engine.results import to_document  # noqa: E402
+from agmcore.storage.store import ResultStore, race_key  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APP = os.path.join(ROOT, "app.py")
@@ -101,7 +101,7 @@ def test_playground_bad_settings_show_a_message():
 
 
 def test_second_session_attaches_to_a_running_race():
-    from agmcore.playground import build_race
+    from agmcore.presentation.playground import build_race
     from ui.services import manager
 
     settings = {"pg_steps": 10_000_000, "pg_dim": 30, "pg_samples": 10, "pg_seed": 77}  # runs for seconds
@@ -167,7 +167,7 @@ def test_teacher_mode_hides_controls_and_enlarges_fonts():
 
 
 def test_experiments_page_shows_the_shipped_result_and_offers_to_run_the_cells():
-    """A fresh store: the default sweep's shipped summary and figure (assets/), marked shipped,
+    """A fresh store: the default sweep's shipped summary and figure (agmcore/assets/), marked shipped,
     with the button to compute its cells here."""
     from agmcore import experiments
 
@@ -192,7 +192,7 @@ def test_experiments_page_shows_the_shipped_result_and_offers_to_run_the_cells()
 
 def test_experiments_page_shows_a_stored_sweep(monkeypatch):
     from agmcore import experiments
-    from agmcore.sweeps import collect
+    from agmcore.experiments.sweeps import collect
 
     monkeypatch.setitem(experiments.SAMPLE_COMPLEXITY, "classroom",
                         dict(dim=30, sparsity=2, samples=(6, 12), steps=200, log_every=100))

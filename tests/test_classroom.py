@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.jobs import WATCH_WINDOW, JobManager
-from agmcore.store import ResultStore
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.service.jobs import WATCH_WINDOW, JobManager
+from agmcore.storage.store import ResultStore
 from ui.job_status import CROWD, frame_age, refresh_interval
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from agmcore import SCHEMA_VERSION
-from agmcore.results import loads
+from agmcore.engine.results import loads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -76,7 +76,7 @@ def test_two_scheme_flag():
 ])
 def test_bad_input_is_one_line_exit_2(args, fragment, capsys):
     """In process (cli.main), so the table stays quick; the next test checks one end to end."""
-    from agmcore.cli import main
+    from agmcore.command.cli import main
 
     assert main(args) == 2
     out, err = capsys.readouterr()
@@ -124,7 +124,7 @@ def test_sigterm_stops_the_run_and_still_writes_it(tmp_path):
 def test_an_interrupted_write_keeps_the_earlier_result(tmp_path, monkeypatch):
     """Writes go through a temporary file and os.replace: a failure mid-write (here fsync; in life
     a kill -9 or a full disk) leaves the earlier file whole and no temporary behind."""
-    from agmcore import output_files
+    from agmcore.storage import output_files
 
     path = tmp_path / "run.json"
     output_files.write_atomically(str(path), '{"old": true}')
@@ -144,14 +144,14 @@ def test_the_installed_agmcore_command():
     from importlib.metadata import entry_points
 
     (script,) = entry_points(group="console_scripts", name="agmcore")
-    assert script.value == "agmcore.cli:main"
+    assert script.value == "agmcore.command.cli:main"
     proc = subprocess.run([shutil.which("agmcore"), "run", "--out", "/dev/full"], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2 and "not a regular file" in proc.stderr
 
 
 def test_an_atomic_write_gives_a_plain_file_mode_and_keeps_an_existing_one(tmp_path):
-    from agmcore import output_files
+    from agmcore.storage import output_files
 
     old = os.umask(0o022)
     try:
@@ -168,7 +168,7 @@ def test_an_atomic_write_gives_a_plain_file_mode_and_keeps_an_existing_one(tmp_p
 
 
 def test_init_flag_unties_the_start_and_belongs_to_the_diagonal_network(tmp_path, capsys):
-    from agmcore import cli
+    from agmcore.command import cli
 
     out = tmp_path / "run.json"
     assert cli.main(["run", "--dim", "10", "--samples", "4", "--steps", "20", "--init", "independent",

@@ -2,12 +2,14 @@
 import numpy as np
 import pytest
 
-from agmcore import cli, experiments
-from agmcore.compiled_group import COMPILED_OPTIMIZERS, compiled_supports
-from agmcore.config import DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
-from agmcore.device import resolve_device
-from agmcore.engine import run_all
-from agmcore.results import dumps, to_document
+from agmcore import experiments
+
+from agmcore.command import cli
+from agmcore.engine.compiled_group import COMPILED_OPTIMIZERS, compiled_supports
+from agmcore.engine.config import DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
+from agmcore.engine.device import resolve_device
+from agmcore.engine.runner import run_all
+from agmcore.engine.results import dumps, to_document
 
 TASK = DiagNetTask(dim=40, samples=12, sparsity=3)
 # non-chaotic settings. RMSProp (no momentum) amplifies round-off: at β2 0.9 from step ~150 on, and
@@ -161,9 +163,9 @@ def test_compiled_projection_equals_the_torch_projection():
     the same Φ within 1e-10 relative, and both interpolate the data to the tolerance."""
     import torch
 
-    from agmcore.compiled_group import CompiledDiagNetGroup
-    from agmcore.results import RunRecord
-    from agmcore.tasks.diag_net import PROJECTION_TOLERANCE, DiagNetProblem
+    from agmcore.engine.compiled_group import CompiledDiagNetGroup
+    from agmcore.engine.results import RunRecord
+    from agmcore.problems.diag_net import PROJECTION_TOLERANCE, DiagNetProblem
 
     configs = [RunConfig(task=TASK, optimizer=OptimizerConfig(name="adam", lr=0.02, beta2=0.99), seed=s)
                for s in (0, 1, 2)]

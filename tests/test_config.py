@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from agmcore.config import ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig, check_memory
+from agmcore.engine.config import ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig, check_memory
 
 
 def test_round_trip_and_key_stability():
@@ -64,7 +64,7 @@ def test_memory_estimate_grows_with_size():
 
 def test_a_configuration_reads_nothing_from_the_machine(monkeypatch):
     """Constructing a RunConfig is pure; memory is checked where runs are admitted (check_memory)."""
-    from agmcore import config as config_module
+    from agmcore.engine import config as config_module
 
     def machine(*_):
         raise AssertionError("a RunConfig asked the machine for its memory")

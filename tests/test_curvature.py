@@ -2,12 +2,12 @@
 import pytest
 import torch
 
-from agmcore.config import DiagNetTask, MatrixFactorizationTask
-from agmcore.curvature import exact_hessian_diagonal, hutchinson_diagonal, hutchinson_trace
-from agmcore.projection import gradient_flow_projection, project_to_manifold
-from agmcore.sharpness import trace_of_power
-from agmcore.tasks.diag_net import DiagNetProblem
-from agmcore.tasks.matrix_factorization import MatrixFactorizationProblem
+from agmcore.engine.config import DiagNetTask, MatrixFactorizationTask
+from agmcore.problems.curvature import exact_hessian_diagonal, hutchinson_diagonal, hutchinson_trace
+from agmcore.problems.projection import gradient_flow_projection, project_to_manifold
+from agmcore.problems.sharpness import trace_of_power
+from agmcore.problems.diag_net import DiagNetProblem
+from agmcore.problems.matrix_factorization import MatrixFactorizationProblem
 
 CPU = torch.device("cpu")
 

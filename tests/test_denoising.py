@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from agmcore.config import DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
-from agmcore.engine import problem_for, run_batch
-from agmcore.observation import DENOISING_OMEGA, denoising_weight
+from agmcore.engine.config import DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
+from agmcore.engine.runner import problem_for, run_batch
+from agmcore.engine.observation import DENOISING_OMEGA, denoising_weight
 
 STEPS = 60
 

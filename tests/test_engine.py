@@ -4,10 +4,10 @@ import threading
 import pytest
 import torch
 
-from agmcore.baseline import plain_diag_net_run
-from agmcore.config import ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
-from agmcore.engine import run_all, run_batch
-from agmcore.tasks.diag_net import initial_params
+from agmcore.engine.baseline import plain_diag_net_run
+from agmcore.engine.config import ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
+from agmcore.engine.runner import run_all, run_batch
+from agmcore.problems.diag_net import initial_params
 
 TASK = DiagNetTask(dim=40, samples=12, sparsity=3)
 
@@ -130,9 +130,9 @@ def test_tail_average_is_the_mean_of_the_last_iterates():
     """θ̄ over the last ⌊0.25·20⌋ = 5 steps equals the mean of θ_16 … θ_20 from runs that stop there."""
     import torch
 
-    from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
-    from agmcore.engine import run_all
-    from agmcore.results import to_document
+    from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+    from agmcore.engine.runner import run_all
+    from agmcore.engine.results import to_document
 
     task = DiagNetTask(dim=10, samples=6, sparsity=2)
     sgd = OptimizerConfig(name="sgd", lr=0.05)

@@ -5,11 +5,14 @@ import os
 
 import pytest
 
-from agmcore import cli, experiments
+from agmcore import experiments
+
+from agmcore.command import cli
 from agmcore.experiments import sample_complexity as sc
-from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.store import ResultStore
-from agmcore.sweeps import collect
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.storage.store import ResultStore
+from agmcore.experiments.sweeps import collect
+from agmcore.presentation.experiment_figures import experiment_figure
 
 
 def _cell(n, seed=0, name="adam"):
@@ -120,7 +123,7 @@ def test_adame_lambda_summary_on_tiny_cells(monkeypatch):
     assert summary["claim_holds"] == all(summary["claim_parts"].values())
     assert {c.optimizer.beta2 for c in configs if c.optimizer.lam == 0.5} == {0.9}  # the 2-scheme, rounded
     assert {c.optimizer.beta2 for c in configs if c.optimizer.lam == 0.9} == {0.991}
-    title = experiments.EXPERIMENTS["adame-lambda"].figure(configs, collect(configs, None, "cpu")).layout.title.text
+    title = experiment_figure("adame-lambda", configs, collect(configs, None, "cpu")).layout.title.text
     assert all(f"adame λ={lam:g} " in title for lam in experiments.ADAME_LAMBDAS)  # each λ its own half-recovery n
     norms = summary["quasi_norm"]["adame λ=0.5"]
     assert set(norms) == {8, 16} and all(v > 0 for vs in norms.values() for v in vs)
@@ -154,7 +157,7 @@ def test_matrix_factorization_and_race_summaries_on_tiny_cells(monkeypatch):
         for part in summary.get("by_depth", {"one": summary}).values():
             assert set(part["own_measure_checks"]) == {0, 1}
             assert all(isinstance(v, bool) for checks in part["own_measure_checks"].values() for v in checks.values())
-        figure = experiment.figure(configs, docs)
+        figure = experiment_figure(name, configs, docs)
         assert len(figure.data) >= len(configs)
     mf = experiments.matrix_factorization_summary(*_mf_cells())
     assert set(mf["by_depth"]) == {"depth 2", "depth 3"}
@@ -174,7 +177,7 @@ def test_sweep_falls_back_to_this_process_when_workers_fail(monkeypatch):
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    from agmcore import sweeps
+    from agmcore.experiments import sweeps
 
     class BrokenPool:
         def __init__(self, *args, **kwargs):
@@ -218,7 +221,7 @@ def test_sample_complexity_without_oracles_summarises_and_draws(monkeypatch):
     summary = experiments.sample_complexity_summary(configs, docs)
     assert "oracle_test_loss" not in summary
     _assert_sample_complexity_claim_read_from_its_numbers(summary)
-    assert len(sc.sample_complexity_figure(configs, docs).data) == 2 * 3  # per optimizer: median, each seed, rate
+    assert len(experiment_figure("sample-complexity", configs, docs).data) == 2 * 3  # per optimizer: median, each seed, rate
 
 
 def test_half_recovery_n_needs_half_the_seeds_from_there_on():

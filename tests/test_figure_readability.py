@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from agmcore import figures
-from agmcore.verdict import MOVING_TOLERANCE, own_measure_fall, verdict
+from agmcore.presentation import figures
+from agmcore.analysis.verdict import MOVING_TOLERANCE, own_measure_fall, verdict
 
 STEPS = list(range(0, 10_001, 100))  # 101 logged steps
 
@@ -205,7 +205,7 @@ def test_weight_views_stay_readable_at_large_d(dim):
 
 
 def test_close_values_get_the_digits_that_tell_them_apart():
-    from agmcore.verdict import distinct
+    from agmcore.analysis.verdict import distinct
 
     assert distinct(1.65, 1.652) == ("1.65", "1.652")
     assert distinct(5.25, 9.42) == ("5.25", "9.42")

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from agmcore.sharpness import implied_sharpness, trace_of_power
+from agmcore.problems.sharpness import implied_sharpness, trace_of_power
 
 
 @pytest.fixture
@@ -43,8 +43,8 @@ def test_shampoo_is_refused(diag):
 
 
 def test_engine_records_each_optimizers_own_measure():
-    from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
-    from agmcore.engine import run_all
+    from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+    from agmcore.engine.runner import run_all
 
     task = DiagNetTask(dim=20, samples=8)
     configs = [RunConfig(task=task, optimizer=OptimizerConfig(name=n, lr=0.05, **extra), steps=200, log_every=100)

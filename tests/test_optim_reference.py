@@ -1,8 +1,8 @@
-"""agmcore.optim against torch.optim, step for step in float64 on a real model."""
+"""agmcore.optimizers.optim against torch.optim, step for step in float64 on a real model."""
 import pytest
 import torch
 
-from agmcore import optim
+from agmcore.optimizers import optim
 
 
 def _model():

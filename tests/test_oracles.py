@@ -4,9 +4,9 @@ import itertools
 import numpy as np
 import pytest
 
-from agmcore.config import DiagNetTask
-from agmcore.oracles import min_l1_interpolator, min_lhalf_interpolator
-from agmcore.tasks.diag_net import draw_data
+from agmcore.engine.config import DiagNetTask
+from agmcore.problems.oracles import min_l1_interpolator, min_lhalf_interpolator
+from agmcore.problems.diag_net import draw_data
 
 
 def _basic_solutions(z, y):

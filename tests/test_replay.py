@@ -1,5 +1,5 @@
 """Replay: a race's documents cut at a logging point."""
-from agmcore.replay import logged_steps, up_to
+from agmcore.analysis.replay import logged_steps, up_to
 
 
 def _run(steps, status="finished"):

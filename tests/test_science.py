@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from agmcore import experiments
-from agmcore.config import MatrixFactorizationTask, OptimizerConfig, RunConfig
+from agmcore.engine.config import MatrixFactorizationTask, OptimizerConfig, RunConfig
 from agmcore.experiments.common import holds_on_most
 from agmcore.experiments.sample_complexity import MEASURED as MEASURED_SC
 from agmcore.experiments.matrix_factorization import MEASURED as MEASURED_MF
 from agmcore.experiments.sharpness_race import MEASURED as MEASURED_RACE
-from agmcore.sweeps import collect
+from agmcore.experiments.sweeps import collect
 from tests.binomial import assert_as_often_as_recorded
 
 pytestmark = pytest.mark.slow

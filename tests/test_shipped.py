@@ -1,6 +1,6 @@
 """Shipped results (agmcore/shipped.py): what `agmcore ship` writes reads back as it was, goes
 into a fresh store marked shipped with its key numbers, is ignored when it is not this science's,
-and the repository's assets/ are those of the code beside them."""
+and the package's agmcore/assets/ are those of the code beside them."""
 import gzip
 import json
 import os
@@ -8,14 +8,17 @@ import re
 
 import pytest
 
-from agmcore import experiments, shipped
-from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.engine import run_all
-from agmcore.playground import build_race
-from agmcore.presets import PRESETS
-from agmcore.results import to_document
-from agmcore.store import ResultStore, race_key
-from agmcore.verdict import THUMBNAIL_POINTS, denoised_last, verdict
+from agmcore import experiments
+
+from agmcore.presentation.experiment_figures import experiment_figure
+from agmcore.service import shipped
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.engine.runner import run_all
+from agmcore.presentation.playground import build_race
+from agmcore.presentation.presets import PRESETS
+from agmcore.engine.results import to_document
+from agmcore.storage.store import ResultStore, race_key
+from agmcore.analysis.verdict import THUMBNAIL_POINTS, denoised_last, verdict
 from ui.sparkline import HEIGHT, WIDTH, sparkline_svg
 
 
@@ -93,7 +96,8 @@ def test_ship_writes_races_and_experiments_and_drops_races_no_longer_shipped(tmp
     monkeypatch.setitem(experiments.SHARPNESS_RACE, "classroom", tiny)
     experiment = experiments.EXPERIMENTS["sharpness-race"]
     written = shipped.ship(folder, [configs], [experiment], collect_cells=lambda cs: [to_document(r) for r in run_all(cs)],
-                           run_race=lambda cs: docs)
+                           run_race=lambda cs: docs,
+                           draw=lambda name, cs, ds: experiment_figure(name, cs, ds).to_json())
     assert written == {"races": [race_key(configs)], "experiments": ["sharpness-race"]}
     assert os.listdir(os.path.join(folder, "races")) == [f"{race_key(configs)}.json.gz"]
     cells = [c.key for c in experiment.build("classroom", experiment.seeds)]
@@ -104,7 +108,7 @@ def test_ship_writes_races_and_experiments_and_drops_races_no_longer_shipped(tmp
 
 
 def test_the_repository_ships_the_results_of_this_code():
-    """assets/ holds each Home preset's race and each experiment at its default seeds, with the
+    """agmcore/assets/ holds each Home preset's race and each experiment at its default seeds, with the
     keys this code gives them: a change to the science fails here until `agmcore ship` is run."""
     for name, settings in PRESETS.items():
         path = os.path.join(shipped.ASSETS, "races", f"{race_key(build_race(settings))}.json.gz")

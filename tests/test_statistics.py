@@ -4,7 +4,7 @@ import pytest
 import scipy.linalg
 import torch
 
-from agmcore import family
+from agmcore.optimizers import family
 
 BETA1, BETA2, LR, EPS = 0.9, 0.95, 0.01, 1e-8
 

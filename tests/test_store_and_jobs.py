@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.engine import run_all
-from agmcore.jobs import CANCELLED, FAILED, FINISHED, RUNNING, JobManager
-from agmcore.results import loads, to_document
-from agmcore.store import ResultStore, is_key, race_key
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.engine.runner import run_all
+from agmcore.service.jobs import CANCELLED, FAILED, FINISHED, RUNNING, JobManager
+from agmcore.engine.results import loads, to_document
+from agmcore.storage.store import ResultStore, is_key, race_key
 
 
 def _configs(steps=200, seed=0, names=("adam", "sgd")):
@@ -115,7 +115,7 @@ def test_worker_crash_restarts_once_then_fails_and_the_next_one_runs(manager):
 def test_a_malformed_worker_line_fails_the_job_cleanly(tmp_path):
     """A worker that dies mid-line: the reader fails its job with a message and kills the worker,
     instead of dying on the JSONDecodeError and leaving the job "running" forever."""
-    from agmcore.jobs import Job
+    from agmcore.service.jobs import Job
 
     manager = JobManager(ResultStore(str(tmp_path / "s")), workers=1, warm=False)
     configs = _configs()
@@ -170,7 +170,7 @@ def test_only_the_starter_may_stop_a_race(manager):
 
 
 def test_the_queue_is_bounded_per_server_and_per_browser(tmp_path, monkeypatch):
-    from agmcore.jobs import Refused
+    from agmcore.service.jobs import Refused
 
     monkeypatch.setenv("SHARPNESS_LAB_QUEUE", "3")
     monkeypatch.setenv("SHARPNESS_LAB_PER_BROWSER", "2")
@@ -190,7 +190,7 @@ def test_the_queue_is_bounded_per_server_and_per_browser(tmp_path, monkeypatch):
 
 def test_a_race_too_large_for_memory_now_is_refused(tmp_path, monkeypatch):
     """The check covers the whole race (every optimizer) against memory available at admission."""
-    from agmcore import jobs
+    from agmcore.service import jobs
 
     manager = JobManager(ResultStore(str(tmp_path / "s")), workers=1, warm=False)
     configs = _configs(names=("adam", "sgd", "rmsprop"))
@@ -206,7 +206,7 @@ def test_a_race_too_large_for_memory_now_is_refused(tmp_path, monkeypatch):
 def test_a_restart_reports_interrupted_races(tmp_path):
     """Queued and running races are recorded in the store; a new manager (a restarted server)
     reports them interrupted at the step they reached, and Run starts them again."""
-    from agmcore.jobs import INTERRUPTED
+    from agmcore.service.jobs import INTERRUPTED
 
     store = ResultStore(str(tmp_path / "s"))
     first = JobManager(store, workers=1)

@@ -6,10 +6,10 @@ import os
 import diskcache
 import pytest
 
-from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.engine import run_all
-from agmcore.results import to_document
-from agmcore.store import DamagedEntry, ResultStore, race_key
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.engine.runner import run_all
+from agmcore.engine.results import to_document
+from agmcore.storage.store import DamagedEntry, ResultStore, race_key
 
 
 class Payload:
@@ -144,7 +144,7 @@ def test_a_damaged_gallery_entry_is_skipped_and_counted(store, race):
     ("shipped", "yes", True),
 ])
 def test_a_gallery_entrys_digest_is_checked_when_present(race, field, value, damaged):
-    from agmcore.store import checked_index, summary
+    from agmcore.storage.store import checked_index, summary
 
     configs, _ = race
     entry = summary(configs, race_key(configs), 1.0)  # no documents: no digest

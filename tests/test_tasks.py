@@ -1,10 +1,10 @@
 """Task data, common random numbers and label noise."""
 import torch
 
-from agmcore.config import DiagNetTask, MatrixFactorizationTask
-from agmcore.tasks.diag_net import DiagNetProblem, draw_data
-from agmcore.tasks.matrix_factorization import MatrixFactorizationProblem
-from agmcore.tasks.randomness import LabelNoise
+from agmcore.engine.config import DiagNetTask, MatrixFactorizationTask
+from agmcore.problems.diag_net import DiagNetProblem, draw_data
+from agmcore.problems.matrix_factorization import MatrixFactorizationProblem
+from agmcore.problems.randomness import LabelNoise
 
 CPU = torch.device("cpu")
 
@@ -88,7 +88,7 @@ def test_matrix_factorization_data():
 def test_the_start_is_tied_by_default_and_independent_on_request():
     """The authors' protocol: one draw g for both, u₀ = v₀ = α·g, so w₀ = u⊙u − v⊙v = 0 exactly;
     "independent" draws v₀ apart (and keeps u₀: the same first draw of the seed's stream)."""
-    from agmcore.tasks.diag_net import initial_params
+    from agmcore.problems.diag_net import initial_params
 
     tied = initial_params(DiagNetTask(dim=50), 7)
     assert torch.equal(tied["u"], tied["v"]) and torch.equal(tied["u"] ** 2 - tied["v"] ** 2, torch.zeros(50, dtype=torch.float64))

@@ -4,8 +4,8 @@ from typing import Optional
 
 import streamlit as st
 
-from agmcore.jobs import Job, JobManager
-from agmcore.progress import format_seconds
+from agmcore.service.jobs import Job, JobManager
+from agmcore.command.progress import format_seconds
 
 
 FIRST_POINT_WAIT = 0.5  # seconds a just-started job is given to report its first logged step

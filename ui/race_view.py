@@ -8,10 +8,12 @@ from typing import Dict, List, Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
-from agmcore import DENOISED, figures
-from agmcore.exports import figure_bytes, figure_format
-from agmcore.results import dumps
-from agmcore.verdict import denoised_last, last_value, still_moving, verdict
+from agmcore import DENOISED
+
+from agmcore.presentation import figures
+from agmcore.presentation.exports import figure_bytes, figure_format
+from agmcore.engine.results import dumps
+from agmcore.analysis.verdict import denoised_last, last_value, still_moving, verdict
 from ui.frame import teacher_mode
 
 

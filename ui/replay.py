@@ -1,6 +1,6 @@
 """Replay of a finished race: play/pause, speed, and a step slider that moves every panel at once.
 
-The figures are drawn from the documents cut at the chosen step (agmcore.replay); at the last
+The figures are drawn from the documents cut at the chosen step (agmcore.analysis.replay); at the last
 step they are the finished race. While playing, a fragment advances the step every TICK seconds
 and redraws only itself; at the end it stops playing.
 """
@@ -10,7 +10,7 @@ from typing import Dict, Sequence
 
 import streamlit as st
 
-from agmcore.replay import logged_steps, up_to
+from agmcore.analysis.replay import logged_steps, up_to
 from ui import race_view
 
 TICK = 0.5  # seconds between frames while playing

@@ -5,14 +5,14 @@ import uuid
 
 import streamlit as st
 
-from agmcore.jobs import JobManager
-from agmcore.shipped import install_races
-from agmcore.store import ResultStore
+from agmcore.service.jobs import JobManager
+from agmcore.service.shipped import install_races
+from agmcore.storage.store import ResultStore
 
 
 @st.cache_resource
 def store() -> ResultStore:
-    """The server's store, with the races shipped in assets/ put in it once (agmcore.shipped)."""
+    """The server's store, with the races shipped in agmcore/assets/ put in it once (agmcore.service.shipped)."""
     opened = ResultStore()
     install_races(opened)
     return opened

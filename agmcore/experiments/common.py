@@ -5,12 +5,9 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
-from ..config import OptimizerConfig, RunConfig
-from ..endpoints import measure_name
-from ..figures import palette_for
-from ..race_claims import wilson_interval
+from agmcore.engine.config import OptimizerConfig, RunConfig
+from agmcore.analysis.race_claims import wilson_interval
 
 SCALES = ("classroom", "paper")
 # the experiments read their end points at the mean iterate θ̄ of the last quarter of the steps (its
@@ -25,7 +22,6 @@ class Experiment:
     claim: str
     build: Callable[[str, int], List[RunConfig]]  # (scale, seeds) -> cells
     summarize: Callable[[List[RunConfig], List[Dict]], Dict]  # numbers and "claim_holds"
-    figure: Callable[[List[RunConfig], List[Dict]], go.Figure]
     seeds: int = 3  # the default number of seeds (CLI and app)
 
 
@@ -57,29 +53,8 @@ def tail_mean(values: Sequence[float], fraction: float = 0.1) -> float:
     return float(np.mean(values[-k:]))
 
 
-def slow_time(config: RunConfig, doc: Dict) -> np.ndarray:
-    """η²·t for each logged step (different η line up on it)."""
-    return np.asarray(doc["history"]["step"], float) * config.optimizer.lr**2
-
-
-def after_start(config: RunConfig, doc: Dict, metric: str):
-    """(slow time, values) of a logged metric without step 0, which a log time axis cannot show
-    (and whose values, at the tiny initialisation, would stretch a log value axis)."""
-    x, values = slow_time(config, doc), doc["history"][metric]
-    keep = x > 0
-    return x[keep], [v for v, k in zip(values, keep) if k]
-
-
 def sgd_and_agms(sgd_lr: float, names: Sequence[str], block_size: int = 16, **shared) -> tuple:
     """SGD with step `sgd_lr`, then each named AGM with the same shared hyperparameters
     (`block_size` goes to Adam-mini only)."""
     return (OptimizerConfig(name="sgd", lr=sgd_lr),) + tuple(
         OptimizerConfig(name=n, **shared, **({"block_size": block_size} if n == "adam-mini" else {})) for n in names)
-
-
-def color_of(optimizer: OptimizerConfig, roster: Sequence[OptimizerConfig]) -> str:
-    """The optimizer's colour in an experiment's roster (figures.palette_for: its own colour
-    everywhere, a spare one for a second AdamE λ; the first entry's for one not in the roster)."""
-    names = [measure_name(o) for o in roster]
-    name = measure_name(optimizer)
-    return palette_for([o.name for o in roster])[names.index(name) if name in names else 0]

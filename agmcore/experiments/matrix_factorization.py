@@ -10,14 +10,11 @@ from __future__ import annotations
 import statistics
 from typing import Dict, List
 
-import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from ..config import MatrixFactorizationTask, RunConfig
-from ..endpoints import measure_name, own_measure_wins, race_table
-from ..figures import label
-from .common import after_start, color_of, holds_on_most, seed_fraction, sgd_and_agms, tail_mean
+from agmcore.engine.config import MatrixFactorizationTask, RunConfig
+from agmcore.analysis.endpoints import own_measure_wins, race_table
+from agmcore.optimizers.naming import measure_name
+from agmcore.experiments.common import holds_on_most, seed_fraction, sgd_and_agms, tail_mean
 
 MATRIX_FACTORIZATION = {
     "classroom": dict(size=20, rank=2, depths=(2, 3), samples=120, steps=20_000, log_every=500),
@@ -26,6 +23,7 @@ MATRIX_FACTORIZATION = {
 # AGMs in the 2-scheme (1 − β2 = 10η²); Adam-mini's blocks are the rows of each 20×20 factor
 MF_OPTIMIZERS = sgd_and_agms(0.3, ("adam", "rmsprop", "adam-mini", "adalayer", "adafactor", "shampoo"),
                              lr=0.01, beta2=0.999, bias_correction=False, eps=1e-6, block_size=20)
+SINGULAR_VALUES_OF = ("sgd", "adam")  # the runs whose singular values the figure draws (first seed)
 
 
 # How often each part held at the classroom scale over seeds 0–2 (`agmcore reproduce matrix-factorization`,
@@ -88,42 +86,3 @@ def matrix_factorization_summary(configs, docs) -> Dict:
     parts = {f"depth {depth}: {k}": v for depth in depths for k, v in out[f"depth {depth}"]["parts"].items()}
     fractions = {f"depth {depth}: {k}": v for depth in depths for k, v in out[f"depth {depth}"]["fractions"].items()}
     return {"by_depth": out, "claim_parts": parts, "claim_fractions": fractions, "claim_holds": all(parts.values())}
-
-
-def matrix_factorization_figure(configs, docs) -> go.Figure:
-    """Test error, effective rank, tr(H), tr(Diag(H)^½) against slow time (every seed; one line
-    style per depth), and for SGD and Adam on the first seed the singular values of W over time
-    and at the end against W*'s."""
-    titles = ("test error (held-out entries)", "effective rank", "tr(H)", "tr(Diag(H)^½)",
-              "singular values of W (SGD and Adam, first seed)", "final singular values (first seed) and W*'s")
-    fig = make_subplots(rows=3, cols=2, subplot_titles=titles, vertical_spacing=0.09)
-    first, depths = min(c.seed for c in configs), sorted({c.task.depth for c in configs})
-    for c, d in zip(configs, docs):
-        name = f"{label(d['config'], with_seed=False)}, depth {c.task.depth}"
-        line = dict(color=color_of(c.optimizer, MF_OPTIMIZERS), width=1, dash=("solid", "dash", "dot")[depths.index(c.task.depth) % 3])
-        for j, metric in enumerate(("test_loss", "effective_rank", "trace_H", "trace_sqrt_diag_H")):
-            x, y = after_start(c, d, metric)
-            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=line, name=name, legendgroup=name,
-                                     showlegend=j == 0 and c.seed == first), row=j // 2 + 1, col=j % 2 + 1)
-        if c.seed != first or c.optimizer.name not in ("sgd", "adam"):
-            continue
-        x, rows = after_start(c, d, "singular_values")
-        values = np.asarray([[np.nan if v is None else v for v in row] for row in rows])
-        for k in range(values.shape[1]):
-            fig.add_trace(go.Scatter(x=x, y=values[:, k], mode="lines", line=line, name=name, legendgroup=name,
-                                     showlegend=False), row=3, col=1)
-        fig.add_trace(go.Scatter(x=np.arange(1, values.shape[1] + 1), y=values[-1], mode="lines+markers",
-                                 line=line, name=name, legendgroup=name, showlegend=False), row=3, col=2)
-    truth = np.linalg.svd(np.asarray(docs[0]["W_star"]), compute_uv=False)
-    truth = truth[truth > 1e-8 * truth[0]]  # W*'s nonzero singular values (its rank)
-    fig.add_trace(go.Scatter(x=np.arange(1, len(truth) + 1), y=truth, mode="markers",
-                             name="W* (nonzero singular values)", marker=dict(color="black", symbol="x", size=9)),
-                  row=3, col=2)
-    for row, col in ((1, 1), (1, 2), (2, 1), (2, 2), (3, 1)):
-        fig.update_xaxes(type="log", row=row, col=col)
-    fig.update_xaxes(title_text="slow time η²·t", row=3, col=1)
-    fig.update_xaxes(title_text="index of the singular value", row=3, col=2)
-    fig.update_yaxes(type="log")
-    fig.update_layout(title="Matrix factorization under label noise (one line per seed)", template="plotly_white",
-                      height=1000)
-    return fig

@@ -13,14 +13,11 @@ import statistics
 from typing import Dict, List, Optional
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from ..config import DiagNetTask, OptimizerConfig, RunConfig
-from ..endpoints import measure_name
-from ..figures import label, palette_for
-from ..race_claims import wilson_interval
-from .common import TAIL_AVERAGE, seed_fraction, tail_mean
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.optimizers.naming import measure_name
+from agmcore.optimizers.naming import legend_label
+from agmcore.experiments.common import TAIL_AVERAGE, seed_fraction, tail_mean
 
 RECOVERED = 0.1  # a final test loss below this counts as recovering w* (initial ½‖w*‖² ≈ κ/6, 0.8 at κ = 5)
 
@@ -127,7 +124,7 @@ def recovery_table(configs, docs) -> Dict:
     the cells carry them. Keys are measure names (endpoints.measure_name) and n as text."""
     out: Dict[str, Dict] = {"readings": {}}
     for reading, read in READINGS.items():
-        table = _by_optimizer_and_n(configs, docs, read)
+        table = by_optimizer_and_n(configs, docs, read)
         table.update({ORACLE_ROWS[name]: per_n for name, per_n in oracle_test_losses(configs, docs).items()})
         fraction = {name: {str(n): seed_fraction(recovered(v)) for n, v in sorted(per_n.items())}
                     for name, per_n in table.items()}
@@ -135,7 +132,7 @@ def recovery_table(configs, docs) -> Dict:
     return out
 
 
-def _by_optimizer_and_n(configs, docs, read=None) -> Dict[str, Dict[int, List[float]]]:
+def by_optimizer_and_n(configs, docs, read=None) -> Dict[str, Dict[int, List[float]]]:
     """{measure_name: {n: [read(doc) per seed, in seed order]}} (final_test_loss by default)."""
     table: Dict[str, Dict[int, List[float]]] = {}
     for c, d in sorted(zip(configs, docs), key=lambda cd: cd[0].seed):
@@ -145,7 +142,7 @@ def _by_optimizer_and_n(configs, docs, read=None) -> Dict[str, Dict[int, List[fl
 
 def legend_names(configs, docs) -> Dict[str, str]:
     """{measure_name: the optimizer's settings as the figure's legend shows them}."""
-    return {measure_name(c.optimizer): label(d["config"], with_seed=False) for c, d in zip(configs, docs)}
+    return {measure_name(c.optimizer): legend_label(d["config"]["optimizer"]) for c, d in zip(configs, docs)}
 
 
 def oracle_test_losses(configs, docs) -> Dict[str, Dict[int, List[float]]]:
@@ -199,7 +196,7 @@ def sample_complexity_summary_table(configs, docs) -> Dict:
     which every seed recovers (test loss < RECOVERED at that n and above), the same for the
     median, the fraction of seeds recovered per n and each seed's own recovery n; the same for
     the theory oracles (keys prefixed "oracle_")."""
-    table = _by_optimizer_and_n(configs, docs)
+    table = by_optimizer_and_n(configs, docs)
     out = {"test_loss": {name: {n: {"median": statistics.median(v), "min": min(v), "max": max(v), "seeds": v}
                                 for n, v in sorted(per_n.items())} for name, per_n in table.items()}}
     out.update(_recovery(table))
@@ -238,52 +235,3 @@ def where_min_l1_fails(summary: Dict) -> Dict:
     cells = [(n, seed) for n, per_seed in l1.items() for seed, loss in enumerate(per_seed) if loss > L1_FAILS]
     return {"sgd_fails": seed_fraction([losses["sgd"][n]["seeds"][seed] >= RECOVERED for n, seed in cells]),
             "adam_recovers": seed_fraction([losses["adam"][n]["seeds"][seed] < RECOVERED for n, seed in cells])}
-
-
-def _grid_n(n) -> str:
-    """An n of the grid as text; None (beyond the grid) as "beyond"."""
-    return "beyond" if n is None else f"{n:g}"
-
-
-FLOOR = 1e-6  # a test loss of exactly 0 (an oracle equal to w*) is drawn here on the log axis
-
-
-def sample_complexity_figure(configs, docs) -> go.Figure:
-    """Top: final test loss against n, the median over seeds (line) and every seed (dots) per
-    optimizer; dashed, the oracles' median; dotted, the recovery level. Bottom: the fraction of
-    seeds recovered at each n."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06)
-    names, table = legend_names(configs, docs), _by_optimizer_and_n(configs, docs)
-    curves = [(names[key], per_n) for key, per_n in table.items()]
-    oracles = list(oracle_test_losses(configs, docs).items())
-    colors = palette_for([key.split()[0] for key in names])  # a measure name starts with its optimizer's
-    for i, (name, per_n) in enumerate(curves + oracles):
-        ns = sorted(per_n)
-        oracle = i >= len(curves)
-        color = ("#555555", "#999999")[(i - len(curves)) % 2] if oracle else colors[i]
-        dash = "dash" if oracle else "solid"
-        fig.add_trace(go.Scatter(x=ns, y=[max(statistics.median(per_n[n]), FLOOR) for n in ns], name=name,
-                                 mode="lines+markers", legendgroup=name, line=dict(color=color, dash=dash)), row=1, col=1)
-        rates = recovery_rate(per_n)
-        intervals = [wilson_interval(sum(recovered(per_n[n])), len(per_n[n])) for n in ns]
-        fig.add_trace(go.Scatter(x=ns, y=[rates[n] for n in ns], mode="lines+markers", legendgroup=name,
-                                 name=f"{name}, fraction recovered", showlegend=False,
-                                 error_y=None if oracle else dict(
-                                     type="data", symmetric=False, array=[hi - rates[n] for n, (_, hi) in zip(ns, intervals)],
-                                     arrayminus=[rates[n] - lo for n, (lo, _) in zip(ns, intervals)], thickness=1.5),
-                                 line=dict(color=color, dash=dash)), row=2, col=1)
-        if not oracle:
-            fig.add_trace(go.Scatter(x=[n for n in ns for _ in per_n[n]], y=[max(v, FLOOR) for n in ns for v in per_n[n]],
-                                     mode="markers", marker=dict(color=color, size=6, opacity=0.45), legendgroup=name,
-                                     name=f"{name}, each seed", showlegend=False), row=1, col=1)
-    fig.add_hline(y=RECOVERED, line=dict(color="#aaaaaa", dash="dot"), annotation_text="recovered below",
-                  annotation_position="bottom right", row=1, col=1)
-    fig.update_yaxes(type="log", title_text=f"final test loss (0 drawn at {FLOOR:g})", row=1, col=1)
-    fig.update_yaxes(title_text="seeds recovered", range=[-0.05, 1.05], tickformat=".0%", row=2, col=1)
-    fig.update_xaxes(title_text="training samples n", row=2, col=1)
-    half = bootstrap_half_recovery(table)["per_optimizer"]  # at θ̄, the optimizers' rows only
-    shown = "; ".join(f"{name} {_grid_n(v['n'])} [{_grid_n(v['low'])}, {_grid_n(v['high'])}]" for name, v in half.items())
-    fig.update_layout(title="Final test loss against n (line: median over seeds; dots: each seed; bars: 95 % "
-                            f"intervals)<br><sup>half the seeds recover from n = {shown} (90 % bootstrap)</sup>",
-                      template="plotly_white", height=580)
-    return fig

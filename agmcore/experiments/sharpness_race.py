@@ -18,13 +18,11 @@ from __future__ import annotations
 from typing import Dict, List
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from ..config import DiagNetTask, RunConfig
-from ..endpoints import measure_name, own_measure_wins, race_table
-from ..figures import label
-from .common import TAIL_AVERAGE, after_start, color_of, holds_on_most, seed_fraction, sgd_and_agms
+from agmcore.engine.config import DiagNetTask, RunConfig
+from agmcore.analysis.endpoints import own_measure_wins, race_table
+from agmcore.optimizers.naming import measure_name
+from agmcore.experiments.common import TAIL_AVERAGE, holds_on_most, seed_fraction, sgd_and_agms
 
 SHARPNESS_RACE = {
     "classroom": dict(dim=100, samples=12, sparsity=3, steps=100_000, log_every=2_500),
@@ -104,27 +102,3 @@ def sharpness_race_summary(configs, docs) -> Dict:
     return {"finals": finals, "checks": checks, "claim_parts": parts, "claim_fractions": fractions,
             "own_measure_fractions": own, "measured_at": "Φ(θ̄)" if averaged else "Φ(θ_T)",
             "own_measure_checks": wins, "claim_holds": all(parts.values())}
-
-
-def sharpness_race_figure(configs, docs) -> go.Figure:
-    titles = ("tr(H) at Φ(θ)", "tr(Diag(H)^½) at Φ(θ)", "distance to the min-ℓ1 interpolator",
-              "distance to the min-ℓ^½ interpolator", "own measure tr(S·H) at θ", "test loss")
-    fig = make_subplots(rows=3, cols=2, subplot_titles=titles, vertical_spacing=0.09)
-    metrics = ("trace_H_proj", "trace_sqrt_diag_H_proj", "dist_l1_oracle", "dist_lhalf_oracle",
-               "implied_sharpness", "test_loss")
-    first = min(c.seed for c in configs)
-    for c, d in zip(configs, docs):
-        name, color = measure_name(c.optimizer), color_of(c.optimizer, RACE_OPTIMIZERS)
-        for j, metric in enumerate(metrics):
-            if metric not in d["history"]:
-                continue
-            x, y = after_start(c, d, metric)
-            fig.add_trace(go.Scatter(x=x, y=y, mode="lines",
-                                     line=dict(color=color, width=1), name=label(d["config"], with_seed=False),
-                                     legendgroup=name, showlegend=j == 0 and c.seed == first),
-                          row=j // 2 + 1, col=j % 2 + 1)
-    fig.update_xaxes(type="log")
-    fig.update_xaxes(title_text="slow time η²·t", row=3)
-    fig.update_yaxes(type="log")
-    fig.update_layout(title="Sharpness race (one line per seed)", template="plotly_white", height=1000)
-    return fig

@@ -15,9 +15,9 @@ import json
 
 import numpy as np
 
-from agmcore.compiled_group import CompiledDiagNetGroup
-from agmcore.results import RunRecord
-from agmcore.playground import build_race
+from agmcore.engine.compiled_group import CompiledDiagNetGroup
+from agmcore.engine.results import RunRecord
+from agmcore.presentation.playground import build_race
 
 OMEGAS = (3, 8, 20)
 EMA_HORIZONS = (1, 10)  # × 1/η² steps

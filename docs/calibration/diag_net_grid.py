@@ -21,11 +21,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
 from agmcore.experiments.adame_lambda import ADAME, ADAME_LAMBDAS, TAIL_AVERAGE, rounded_two_scheme_beta2
 from agmcore.experiments.common import tail_mean
 from agmcore.experiments.sample_complexity import median_drop_n, per_seed_recovery_n, recovery_rate
-from agmcore.sweeps import collect
+from agmcore.experiments.sweeps import collect
 
 LRS = (0.003, 0.01, 0.03, 0.1, 0.3)
 

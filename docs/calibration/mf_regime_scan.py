@@ -11,10 +11,10 @@ import argparse
 import statistics
 import time
 
-from agmcore.config import MatrixFactorizationTask, OptimizerConfig, RunConfig
+from agmcore.engine.config import MatrixFactorizationTask, OptimizerConfig, RunConfig
 from agmcore.experiments.common import tail_mean
-from agmcore.store import ResultStore
-from agmcore.sweeps import collect
+from agmcore.storage.store import ResultStore
+from agmcore.experiments.sweeps import collect
 
 
 def main():

@@ -1,5 +1,5 @@
 """Where do the theory oracles recover w*? Per seed, the smallest n of a grid from which the
-min-ℓ1 interpolator (a linear program) and the min-ℓ^½ one (reweighted ℓ1, agmcore.oracles) have
+min-ℓ1 interpolator (a linear program) and the min-ℓ^½ one (reweighted ℓ1, agmcore.problems.oracles) have
 test loss ½‖w_o − w*‖² < 0.1 at that n and above, on the diagonal network's data (draw_data).
 No training: this sizes a setting before optimizer time is spent on it (docs/sample-complexity.md).
 
@@ -13,10 +13,10 @@ import time
 
 import numpy as np
 
-from agmcore.config import DiagNetTask
+from agmcore.engine.config import DiagNetTask
 from agmcore.experiments.sample_complexity import per_seed_recovery_n
-from agmcore.oracles import min_l1_interpolator, min_lhalf_interpolator
-from agmcore.tasks.diag_net import draw_data
+from agmcore.problems.oracles import min_l1_interpolator, min_lhalf_interpolator
+from agmcore.problems.diag_net import draw_data
 
 
 def main():

@@ -1,4 +1,4 @@
-"""How often each claim of a Playground race holds over seeds (agmcore.race_claims): the numbers the
+"""How often each claim of a Playground race holds over seeds (agmcore.analysis.race_claims): the numbers the
 Home presets' captions state and tests/test_presets.py checks.
 
     PYTHONPATH=. python docs/calibration/preset_claims.py --seeds 0-9
@@ -11,11 +11,11 @@ import argparse
 import json
 import time
 
-from agmcore.engine import run_all
-from agmcore.playground import build_race
-from agmcore.presets import PRESETS
-from agmcore.race_claims import CLAIMS, fractions_over_seeds, wilson_interval
-from agmcore.results import to_document
+from agmcore.engine.runner import run_all
+from agmcore.presentation.playground import build_race
+from agmcore.presentation.presets import PRESETS
+from agmcore.analysis.race_claims import CLAIMS, fractions_over_seeds, wilson_interval
+from agmcore.engine.results import to_document
 
 
 def seeds_of(text: str):

@@ -12,11 +12,11 @@ import argparse
 import json
 import time
 
-from agmcore.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
 from agmcore.experiments.common import TAIL_AVERAGE
 from agmcore.experiments.sample_complexity import recovery_table
-from agmcore.store import ResultStore
-from agmcore.sweeps import collect
+from agmcore.storage.store import ResultStore
+from agmcore.experiments.sweeps import collect
 
 
 def seeds_of(text: str):

@@ -1,0 +1,49 @@
+"""A plain autograd loop on the diagonal network: the yardstick for tests and benchmarks.
+
+It draws the same data, init and label noise as the engine (tasks/randomness.py), computes
+the loss with autograd and steps a `torch.optim` optimizer, one run at a time, the way one
+would write it without agmcore.
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+import torch
+
+from agmcore.engine.config import RunConfig
+from agmcore.engine.device import dtype_of
+from agmcore.problems.diag_net import draw_data, initial_params
+from agmcore.problems.randomness import LabelNoise
+
+
+def torch_optimizer(config: RunConfig, params):
+    """torch.optim's twin of the configured optimizer (with its bias correction)."""
+    o = config.optimizer
+    if o.name == "sgd":
+        return torch.optim.SGD(params, lr=o.lr, momentum=o.beta1)
+    if o.name == "rmsprop" and not o.bias_correction:
+        return torch.optim.RMSprop(params, lr=o.lr, alpha=o.beta2, eps=o.eps)
+    if o.name == "adam" and o.bias_correction:
+        return torch.optim.Adam(params, lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps)
+    raise ValueError(f"{o.name} (bias_correction={o.bias_correction}) has no torch.optim twin")
+
+
+def plain_diag_net_run(config: RunConfig, device: str = "cpu") -> Dict[str, torch.Tensor]:
+    """Train one diag-net run for config.steps steps; returns the final u and v."""
+    dtype = dtype_of(config.dtype)
+    dev = torch.device(device)
+    task = config.task
+    w_star, z = (t.to(dev, dtype) for t in draw_data(task, config.seed))
+    y = z @ w_star
+    init = initial_params(task, config.seed)
+    u = init["u"].to(dev, dtype).requires_grad_()
+    v = init["v"].to(dev, dtype).requires_grad_()
+    noise = LabelNoise([config.seed], task.samples, task.noise_law, None, dtype, dev)
+    opt = torch_optimizer(config, [u, v])
+    for _ in range(config.steps):
+        zeta, _batch = noise.next()
+        loss = 0.5 * ((z @ (u * u - v * v) - y - task.label_noise * zeta[0]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"u": u.detach(), "v": v.detach()}
