@@ -9,6 +9,7 @@ from agmcore.presentation.figures import palette_for
 from agmcore.presentation.playground import TASK_NAMES
 from ui.services import store
 from ui.sparkline import sparkline_svg
+from agmcore.problems.descriptors import descriptor_of
 
 st.title("Gallery")
 task = st.selectbox("Task", ("any",) + TASK_NAMES, key="gl_task", bind="query-params")
@@ -36,7 +37,7 @@ def test_loss_text(entry: dict) -> str:
 
 for e in entries:
     when = datetime.datetime.fromtimestamp(e["created"]).strftime("%Y-%m-%d %H:%M")
-    size = f"d = {e['size']}" if e["task"] == "diag-net" else f"m = {e['size']}"
+    size = f"{descriptor_of(e['task']).size_symbol} = {e['size']}"
     colors = palette_for(e["optimizers"])  # the race's own colours
     names = " vs ".join(f'<span style="color:{color};font-weight:600">{html.escape(name)}</span>'
                         for name, color in zip(e["optimizers"], colors))

@@ -2,9 +2,10 @@
 import streamlit as st
 
 from agmcore.engine.config import ConfigError
-from agmcore.optimizers.family import OPTIMIZER_NAMES
+from agmcore.optimizers.family import OPTIMIZER_NAMES, REGISTRY
+from agmcore.problems.descriptors import TASKS
 from agmcore.service.jobs import INTERRUPTED, Refused
-from agmcore.presentation.playground import BOUNDS, DEFAULTS, TASK_NAMES, build_race, check_url, key_of
+from agmcore.presentation.playground import BOUNDS, DEFAULTS, TASK_KEYS, TASK_NAMES, build_race, check_url, key_of
 from agmcore.storage.store import race_key
 from ui import job_status, race_view, replay, url
 from ui.frame import teacher_mode
@@ -31,29 +32,27 @@ with st.sidebar:
     for name in names:
         with st.expander(f"{name} settings", expanded=len(names) <= 2):
             number("learning rate η", key_of(name, "lr"), format="%g", step=None)
-            if name != "rmsprop":
+            knobs = REGISTRY[name].knobs
+            if "beta1" in knobs:
                 number("β1 (momentum)", key_of(name, "beta1"), format="%g")
-            if name != "sgd":
+            if "beta2" in knobs:
                 scheme = st.checkbox("2-scheme: β2 = 1 − 10·η²", value=False, key=key_of(name, "2scheme"), **BIND)
                 if not scheme:
                     number("β2", key_of(name, "beta2"), format="%g")
-            if name == "adame":
-                st.slider("λ (preconditioner power)", *BOUNDS["pg_adame_lam"], value=DEFAULTS["pg_adame_lam"], step=0.05,
-                          key="pg_adame_lam", **BIND)
+            if "lam" in knobs:
+                lam = key_of(name, "lam")
+                st.slider("λ (preconditioner power)", *BOUNDS[lam], value=DEFAULTS[lam], step=0.05, key=lam, **BIND)
     st.header("Task")
-    diag = task == "diag-net"
-    number("dimension d" if diag else "matrix size m", "pg_dim", step=1)
-    number("training samples n" if diag else "observed entries n", "pg_samples", step=1)
-    if diag:
-        number("sparsity κ", "pg_sparsity", step=1)
-    else:
-        number("rank r", "pg_rank", step=1)
-        number("depth L", "pg_depth", step=1)
-    number("label noise δ", "pg_noise", format="%g")
-    number("init scale α", "pg_init", format="%g")
-    if diag:
-        st.checkbox("tied start u₀ = v₀ (the authors')", value=True, key="pg_tied", **BIND,
-                    help="One Gaussian draw for u and v, so w starts at 0 exactly; unticked, two draws.")
+    described = TASKS[task]
+    for field in described.knobs:
+        knob = TASK_KEYS[field]
+        if isinstance(DEFAULTS[knob], bool):
+            st.checkbox(described.knob_labels[field], value=DEFAULTS[knob], key=knob, **BIND,
+                        help=described.knob_help.get(field))
+        elif isinstance(DEFAULTS[knob], int):
+            number(described.knob_labels[field], knob, step=1)
+        else:
+            number(described.knob_labels[field], knob, format="%g")
     st.header("Run")
     number("steps", "pg_steps", step=1000)
     number("seed", "pg_seed", step=1)

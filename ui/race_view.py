@@ -15,6 +15,7 @@ from agmcore.presentation.exports import figure_bytes, figure_format
 from agmcore.engine.results import dumps
 from agmcore.analysis.verdict import denoised_last, last_value, still_moving, verdict
 from ui.frame import teacher_mode
+from agmcore.problems.descriptors import descriptor_of
 
 
 SUMMARY_MEASURES = {"test_loss": "test loss", "trace_H": "tr(H)", "trace_sqrt_diag_H": "tr(Diag(H)^½)", "l1": "‖w‖₁",
@@ -99,7 +100,7 @@ def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = Fals
     _legend(runs)
     if sentences:
         st.markdown("**Verdict at the denoised iterate:** " + "; ".join(sentences) + ".")
-    st.caption(WHY_DENOISED if runs[0]["config"]["task"]["name"] == "diag-net" else WHY_AVERAGED)
+    st.caption(WHY_DENOISED if descriptor_of(runs[0]["config"]["task"]).exact_projection else WHY_AVERAGED)
     st.html(table)
     st.plotly_chart(figs["sharpness"], key=f"{key}_sharpness", width="stretch")
     st.plotly_chart(figs["bias"], key=f"{key}_bias", width="stretch")

@@ -19,6 +19,7 @@ import math
 from typing import Callable, Dict, List, Sequence, Tuple
 
 from agmcore.analysis.verdict import denoised_last, still_moving
+from agmcore.problems.descriptors import descriptor_of
 
 CLAIMS = {
     "adam_lower_test_loss": "Adam lower test loss",
@@ -43,7 +44,7 @@ def claims_held(runs: Sequence[Dict]) -> Dict[str, bool]:
     """Which claims one finished race (with an Adam and an SGD run) shows."""
     adam, sgd = _pair(runs)
     out = {"adam_lower_test_loss": _lower(adam, sgd, "test_loss"), "sgd_settled": not still_moving(sgd)}
-    if runs[0]["config"]["task"]["name"] == "diag-net":
+    if descriptor_of(runs[0]["config"]["task"]).own_measure_claims:
         out["adam_lower_own_measures"] = _lower(adam, sgd, "trace_sqrt_diag_H") and _lower(adam, sgd, "l_half")
         out["sgd_lower_own_measures"] = _lower(sgd, adam, "trace_H") and _lower(sgd, adam, "l1")
     out["all_at_once"] = all(out.values())

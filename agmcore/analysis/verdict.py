@@ -14,29 +14,13 @@ from typing import Dict, List, Optional, Sequence
 from agmcore import DENOISED
 from agmcore.optimizers import naming
 from agmcore.optimizers.family import BASELINE
+from agmcore.problems.descriptors import descriptor_of
 MOVING_TOLERANCE = 0.03  # relative fall of the own measure over the last tenth (docs/denoising.md)
 LEVEL = 1e-4  # a relative gap below this is "level" (round-off and the Newton tolerance are far below)
 
-# measure -> (what it is called, whose bias it is: the optimizer that drives it down)
-DIAG_MEASURES = {
-    "test_loss": ("test loss", None),
-    "trace_H": ("tr(H)", "SGD"),
-    "trace_sqrt_diag_H": ("tr(Diag(H)^½)", "Adam"),
-    "l1": ("‖w‖₁", "SGD"),
-    "l_half": ("Σ|w|^½", "Adam"),
-}
-MF_MEASURES = {
-    "test_loss": ("test loss", None),
-    "trace_H": ("tr(H)", "SGD"),
-    "trace_sqrt_diag_H": ("tr(Diag(H)^½)", "Adam"),
-    "nuclear_norm": ("nuclear norm", None),
-    "effective_rank": ("effective rank", None),
-}
-
-
 def measures_of(runs: Sequence[Dict]) -> Dict[str, tuple]:
     """The verdict's measures for this race's task."""
-    return DIAG_MEASURES if runs[0]["config"]["task"]["name"] == "diag-net" else MF_MEASURES
+    return descriptor_of(runs[0]["config"]["task"]).verdict_measures
 
 
 def display_name(config: Dict) -> str:

@@ -15,11 +15,11 @@ import threading
 import time
 from typing import List, Optional
 
-from agmcore.engine.config import (DTYPES, INITS, LAWS, MEASUREMENTS, ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig,
-                     RunConfig, check_memory)
+from agmcore.engine.config import DTYPES, INITS, LAWS, MEASUREMENTS, ConfigError, OptimizerConfig, RunConfig, check_memory
 from agmcore.engine.device import DEVICES, cpu_cores, resolve_device
 from agmcore.engine.runner import run_batch
 from agmcore.optimizers.family import OPTIMIZER_NAMES, two_scheme_beta2
+from agmcore.problems.descriptors import TASK_NAMES, TASKS
 from agmcore.engine.memory import available_bytes
 from agmcore.storage.output_files import check_output_file, check_output_folder, write_atomically
 from agmcore.command.progress import ProgressBar
@@ -41,7 +41,7 @@ def build_parser(with_reproduce: bool = True) -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m agmcore", description="Adaptive optimizers under label noise.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run one configuration and write its JSON result")
-    run.add_argument("--task", choices=("diag-net", "matrix-factorization"), default="diag-net")
+    run.add_argument("--task", choices=TASK_NAMES, default=TASK_NAMES[0])
     run.add_argument("--optimizer", choices=OPTIMIZER_NAMES, default="adam")
     run.add_argument("--dim", type=int, help="diag-net: input dimension d; matrix-factorization: matrix size m")
     run.add_argument("--samples", type=int, help="training samples n (observed entries or measurements)")
@@ -105,20 +105,24 @@ def _given(args, names: List[str], rename=None) -> dict:
     return {rename.get(n, n): getattr(args, n) for n in names if getattr(args, n) is not None}
 
 
+# the task flags; --dim sets either task's size (TaskDescriptor.size_field)
+TASK_FLAGS = ("dim", "samples", "sparsity", "rank", "depth", "measurement", "label_noise", "noise_law", "input_law",
+              "init_scale", "batch_size", "init")
+
+
+def _field_of(flag: str, described) -> str:
+    return described.size_field if flag == "dim" else flag
+
+
 def config_from_args(args) -> RunConfig:
     """Build (and so validate) the RunConfig the flags describe; unset flags take defaults."""
-    if args.task == "diag-net":
-        for flag in ("rank", "depth", "measurement"):
-            if getattr(args, flag) is not None:
-                raise ConfigError(f"--{flag} applies to --task matrix-factorization only")
-        task = DiagNetTask(**_given(args, ["dim", "samples", "sparsity", "label_noise", "noise_law", "input_law",
-                                           "init_scale", "batch_size", "init"]))
-    else:
-        for flag in ("sparsity", "input_law", "init"):
-            if getattr(args, flag) is not None:
-                raise ConfigError(f"--{flag.replace('_', '-')} applies to --task diag-net only")
-        task = MatrixFactorizationTask(**_given(args, ["dim", "samples", "rank", "depth", "measurement", "label_noise",
-                                                       "noise_law", "init_scale", "batch_size"], {"dim": "size"}))
+    described = TASKS[args.task]
+    for flag in TASK_FLAGS:
+        if getattr(args, flag) is not None and _field_of(flag, described) not in described.fields():
+            owners = [name for name, d in TASKS.items() if _field_of(flag, d) in d.fields()]
+            raise ConfigError(f"--{flag.replace('_', '-')} applies to --task {' or '.join(owners)} only")
+    mine = [flag for flag in TASK_FLAGS if _field_of(flag, described) in described.fields()]
+    task = described.settings(**_given(args, mine, {"dim": described.size_field}))
     opt = _given(args, ["lr", "beta1", "beta2", "lam", "eps", "block_size"])
     if args.two_scheme is not None:
         if args.beta2 is not None:

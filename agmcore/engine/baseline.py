@@ -12,6 +12,7 @@ import torch
 
 from agmcore.engine.config import RunConfig
 from agmcore.engine.device import dtype_of
+from agmcore.optimizers.family import REGISTRY
 from agmcore.problems.diag_net import draw_data, initial_params
 from agmcore.problems.randomness import LabelNoise
 
@@ -19,12 +20,10 @@ from agmcore.problems.randomness import LabelNoise
 def torch_optimizer(config: RunConfig, params):
     """torch.optim's twin of the configured optimizer (with its bias correction)."""
     o = config.optimizer
-    if o.name == "sgd":
-        return torch.optim.SGD(params, lr=o.lr, momentum=o.beta1)
-    if o.name == "rmsprop" and not o.bias_correction:
-        return torch.optim.RMSprop(params, lr=o.lr, alpha=o.beta2, eps=o.eps)
-    if o.name == "adam" and o.bias_correction:
-        return torch.optim.Adam(params, lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps)
+    twin = REGISTRY[o.name].torch_twin
+    optimizer = twin(o, params) if twin is not None else None
+    if optimizer is not None:
+        return optimizer
     raise ValueError(f"{o.name} (bias_correction={o.bias_correction}) has no torch.optim twin")
 
 

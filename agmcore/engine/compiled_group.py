@@ -81,10 +81,12 @@ class CompiledDiagNetGroup(ObservedGroup):
         hyper = lambda name: np.array([float(getattr(c.optimizer, name)) for c in configs])  # noqa: E731
         self.lr, self.beta1, self.beta2, self.lam, self.eps = (hyper(k) for k in ("lr", "beta1", "beta2", "lam", "eps"))
         self.delta = np.array([c.task.label_noise for c in configs])
-        self.flags = (opt.name == "sgd", opt.beta1 != 0, opt.name != "sgd", opt.bias_correction, self.block)
+        member = REGISTRY[opt.name]
+        heavy_ball = member.momentum == "heavy ball"
+        self.flags = (heavy_ball, opt.beta1 != 0, member.preconditioned, opt.bias_correction, self.block)
         # the measure tr(S·H) of each run's own preconditioner: SGD's S = I is λ = 0
-        self.measure_block = np.full(runs, 1 if opt.name == "sgd" else self.block, dtype=np.int64)
-        self.measure_lam = np.zeros(runs) if opt.name == "sgd" else self.lam.copy()
+        self.measure_block = np.full(runs, self.block if member.preconditioned else 1, dtype=np.int64)
+        self.measure_lam = self.lam.copy() if member.preconditioned else np.zeros(runs)
         self.noise = LabelNoise(unique, self.task.samples, self.task.noise_law, self.task.batch_size,
                                 torch.float64, torch.device("cpu"))
         self.zeta = self.batch_weights = None

@@ -17,9 +17,10 @@ from typing import Any, Dict, Optional, Sequence
 from agmcore import SCHEMA_VERSION
 from agmcore.checks import ConfigError, choice, coerce_fields, require
 from agmcore.engine.memory import available_bytes, format_bytes
-from agmcore.optimizers.moments import FULL_MATRIX_MAX_DIM
+from agmcore.optimizers.family import REGISTRY
 from agmcore.optimizers.settings import OptimizerConfig
-from agmcore.problems.settings import INITS, LAWS, MEASUREMENTS, TASKS, DiagNetTask, MatrixFactorizationTask, Task
+from agmcore.problems.descriptors import TASKS, descriptor_of
+from agmcore.problems.settings import INITS, LAWS, MEASUREMENTS, DiagNetTask, MatrixFactorizationTask, Task
 
 __all__ = ["ConfigError", "DTYPES", "INITS", "LAWS", "MEASUREMENTS", "TASKS", "DiagNetTask", "MatrixFactorizationTask",
            "OptimizerConfig", "RunConfig", "Task", "check_memory"]
@@ -42,20 +43,22 @@ class RunConfig:
     tail_average: float = 0.0  # > 0: also measure at the mean of θ over this last fraction of the steps
 
     def __post_init__(self):
-        require(isinstance(self.task, tuple(TASKS.values())), f"unknown task {self.task!r}")
+        require(isinstance(self.task, tuple(d.settings for d in TASKS.values())), f"unknown task {self.task!r}")
         require(isinstance(self.optimizer, OptimizerConfig), "optimizer must be an OptimizerConfig")
         coerce_fields(self)
         require(self.steps >= 1, f"steps must be at least 1 (got {self.steps})")
         require(self.log_every >= 1, f"log_every must be at least 1 (got {self.log_every})")
         require(0 <= self.seed < 2**63, f"seed must be between 0 and 2^63 − 1 (got {self.seed})")
         choice("dtype", self.dtype, DTYPES)
-        require(not self.oracle_metrics or self.task.name == "diag-net", "oracle_metrics applies to diag-net only")
+        require(not self.oracle_metrics or descriptor_of(self.task).oracles,
+                f"oracle_metrics applies to {', '.join(n for n, d in TASKS.items() if d.oracles)} only")
         require(0 <= self.tail_average < 1, f"tail_average must be in [0, 1) (got {self.tail_average})")
-        if self.optimizer.name == "shampoo":
+        bound = REGISTRY[self.optimizer.name].max_vector
+        if bound is not None:
             for shape in self.task.parameter_shapes().values():
-                require(len(shape) != 1 or shape[0] <= FULL_MATRIX_MAX_DIM,
-                         f"shampoo on a vector of size {shape[0]} needs a {shape[0]}×{shape[0]} full-matrix "
-                         f"preconditioner; the bound is {FULL_MATRIX_MAX_DIM}: use a smaller dim or another optimizer")
+                require(len(shape) != 1 or shape[0] <= bound,
+                        f"{self.optimizer.name} on a vector of size {shape[0]} needs a {shape[0]}×{shape[0]} full-matrix "
+                        f"preconditioner; the bound is {bound}: use a smaller dim or another optimizer")
 
     # ------------------------------------------------------------------ memory
     def memory_bytes(self) -> int:
@@ -63,10 +66,7 @@ class RunConfig:
         itemsize = 8 if self.dtype == "float64" else 4
         shapes = self.task.parameter_shapes().values()
         params = sum(math.prod(s) for s in shapes)
-        if self.optimizer.name == "shampoo":
-            state = sum((s[0] ** 2 if len(s) == 1 else s[0] ** 2 + s[1] ** 2) for s in shapes)
-        else:
-            state = params
+        state = sum(REGISTRY[self.optimizer.name].state_numbers(s) for s in shapes)
         noise_chunk = 512 * self.task.samples * 2
         work = 8 * params + 4 * self.task.samples
         return itemsize * (params + 2 * state + self.task.data_numbers() + noise_chunk + work)
@@ -103,7 +103,7 @@ class RunConfig:
         task_data = dict(data.pop("task", {}) or {})
         task_name = task_data.pop("name", DiagNetTask.name)
         choice("task", task_name, tuple(TASKS))
-        task = _build(TASKS[task_name], task_data, f"task {task_name}")
+        task = _build(TASKS[task_name].settings, task_data, f"task {task_name}")
         optimizer = _build(OptimizerConfig, dict(data.pop("optimizer", {}) or {}), "optimizer")
         return _build(cls, data, "run", task=task, optimizer=optimizer)
 
@@ -125,7 +125,7 @@ def check_memory(configs: Sequence[RunConfig], have: Optional[int] = None) -> No
     if need <= have:
         return
     what = "this run needs" if len(configs) == 1 else f"these {len(configs)} runs need"
-    shrink = "dim or samples" if configs[0].task.name == "diag-net" else "size (the CLI's --dim), depth, rank or samples"
+    shrink = descriptor_of(configs[0].task).shrink
     fewer = "" if len(configs) == 1 else "race fewer optimizers or "
     raise ConfigError(f"{what} about {format_bytes(need)} in all but {format_bytes(have)} is available now: "
                       f"{fewer}reduce {shrink}")

@@ -23,6 +23,8 @@ from agmcore.engine.memory import available_bytes
 from agmcore.engine.observation import ObservedGroup
 from agmcore.engine.results import RunRecord
 from agmcore.engine.torch_group import TorchGroup, problem_for
+from agmcore.optimizers.family import REGISTRY
+from agmcore.problems.descriptors import descriptor_of
 
 __all__ = ["RunRecord", "Snapshot", "group_key", "problem_for", "run_all", "run_batch"]
 
@@ -63,7 +65,7 @@ def runs_alone(config: RunConfig, device) -> bool:
     shared-input products and Shampoo's batched eigh do not)."""
     if device.type != "cpu" or compiled_supports(config, device):
         return False
-    return config.task.name != "matrix-factorization" or config.optimizer.name == "shampoo"
+    return not (descriptor_of(config.task).torch_batch_invariant and REGISTRY[config.optimizer.name].torch_batch_invariant)
 
 
 def _build_group(records: List[RunRecord], device, reference: bool) -> ObservedGroup:

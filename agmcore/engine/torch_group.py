@@ -10,7 +10,6 @@ from typing import Dict, List, Sequence
 
 import torch
 
-from agmcore.engine.config import DiagNetTask
 from agmcore.optimizers.family import REGISTRY, make_optimizer
 from agmcore.optimizers.hyper import column
 from agmcore import DENOISED
@@ -18,18 +17,15 @@ from agmcore.engine.results import RunRecord
 from agmcore.engine.observation import ObservedGroup, clean_arrays, denoising_weight, json_values
 from agmcore.problems.projection import denoising_point, project_to_manifold
 from agmcore.problems.sharpness import implied_sharpness
-from agmcore.problems.diag_net import DiagNetProblem
-from agmcore.problems.matrix_factorization import MatrixFactorizationProblem
 from agmcore.optimizers.transforms import apply_updates
+from agmcore.problems.descriptors import descriptor_of
 
 EXPLOSION_FACTOR = 1e6  # a clean loss above this × max(initial loss, 1) counts as diverged
 
 
 def problem_for(task, seeds: Sequence[int], label_noise: Sequence[float], dtype, device, oracles: bool = False):
-    """The task's problem object for runs with these seeds and label-noise levels."""
-    if isinstance(task, DiagNetTask):
-        return DiagNetProblem(task, seeds, label_noise, dtype, device, oracles=oracles)
-    return MatrixFactorizationProblem(task, seeds, label_noise, dtype, device)
+    """The task's problem object for runs with these seeds and label-noise levels (its descriptor's)."""
+    return descriptor_of(task).problem(task, seeds, label_noise, dtype, device, oracles=oracles)
 
 
 def _hyper(values: List[float], dtype, device):

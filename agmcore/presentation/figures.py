@@ -24,6 +24,7 @@ from agmcore import DENOISED
 from agmcore.analysis.verdict import ahead_at_end, display_name, measures_of, verdict
 from agmcore.optimizers.family import REGISTRY
 from agmcore.optimizers.naming import legend_label
+from agmcore.problems.descriptors import descriptor_of
 
 MAX_POINTS = 1000  # points a trace sends to the browser at most (a live view is redrawn every second)
 # one colour per optimizer, from its descriptor (optimizers/family.py)
@@ -190,7 +191,7 @@ def _measure_panel(fig, runs, colors, measure, title, x, style, row, col, legend
                 slow.append(_slow_phase(run, values))
             idx = _decimate(len(values))
             faint = name != primary
-            denoised = "Φ(θ̄)" if run["config"]["task"]["name"] == "diag-net" else "θ̄"
+            denoised = descriptor_of(run["config"]["task"]).denoised_at
             where = "last iterate θ_t" if faint else (denoised if name.endswith(DENOISED) else "θ_t")
             fig.add_trace(go.Scatter(
                 x=_x(run, x, idx), y=values[idx].astype(np.float32), mode="lines",
@@ -248,8 +249,7 @@ def measures_figure(runs: Sequence[Dict], measures: Sequence[str], title: str, x
 
 def loss_figure(runs: Sequence[Dict], x: str = "step", teacher: bool = False, legend: bool = True) -> go.Figure:
     """Test loss at Φ(θ̄) (bold) and at the last iterate (faint)."""
-    diag = runs[0]["config"]["task"]["name"] == "diag-net"
-    title = "Test loss ½‖w − w*‖²" if diag else "Held-out error of W"
+    title = descriptor_of(runs[0]["config"]["task"]).loss_title
     return measures_figure(runs, ["test_loss"], title, x, teacher, legend)
 
 
@@ -278,8 +278,7 @@ def sharpness_figure(runs: Sequence[Dict], x: str = "step", projected: bool = Fa
 
 def norms_figure(runs: Sequence[Dict], x: str = "step", teacher: bool = False, legend: bool = True) -> go.Figure:
     """Diagonal network: ‖w‖₁ and Σ|w|^½. Matrix factorization: nuclear norm and effective rank."""
-    diag = runs[0]["config"]["task"]["name"] == "diag-net"
-    names = ["l1", "l_half"] if diag else ["nuclear_norm", "effective_rank"]
+    names = list(descriptor_of(runs[0]["config"]["task"]).bias_measures)
     return measures_figure(runs, names, "Implicit bias at the denoised iterate", x, teacher, legend)
 
 
@@ -319,7 +318,7 @@ def weights_heatmap(run: Dict[str, Any], x: str = "step", teacher: bool = False)
     """|w_j| at Φ(θ̄) over time (binned max for d > 100), true support marked; MF: singular values."""
     history, config = run["history"], run["config"]
     style = style_for(teacher)
-    if config["task"]["name"] != "diag-net":
+    if descriptor_of(config["task"]).profile == "singular values":
         return singular_values_figure(run, x, teacher)
     profile = history.get("weight_profile" + DENOISED) or history.get("weight_profile") or []
     idx = _decimate(len(profile))
@@ -373,7 +372,7 @@ def weights_vs_truth(runs: Sequence[Dict], teacher: bool = False, legend: bool =
     showing its largest |w|), or singular values of W against W*'s."""
     style = style_for(teacher)
     fig = go.Figure()
-    diag = runs[0]["config"]["task"]["name"] == "diag-net"
+    diag = descriptor_of(runs[0]["config"]["task"]).profile == "weights"
     colors = run_colors(runs)
     dim = runs[0]["config"]["task"].get("dim", 0)
     size = max(1, -(-dim // MAX_COORDINATES)) if diag else 1

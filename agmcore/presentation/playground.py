@@ -12,10 +12,15 @@ import re
 from typing import Any, Dict, List, Sequence
 from urllib.parse import urlencode
 
-from agmcore.engine.config import ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
+from agmcore.engine.config import ConfigError, OptimizerConfig, RunConfig
 from agmcore.optimizers.family import OPTIMIZER_NAMES, REGISTRY, two_scheme_beta2
+from agmcore.problems.descriptors import TASK_NAMES, TASKS, descriptor_of
 
-TASK_NAMES = ("diag-net", "matrix-factorization")
+# each task knob's settings key (problems/descriptors.py: TaskDescriptor.knobs); the size of either task is pg_dim
+TASK_KEYS = {"dim": "pg_dim", "size": "pg_dim", "samples": "pg_samples", "sparsity": "pg_sparsity", "rank": "pg_rank",
+             "depth": "pg_depth", "label_noise": "pg_noise", "init_scale": "pg_init", "init": "pg_tied"}
+# a knob whose Playground value is not the setting's: (to the setting, from it)
+CONVERSIONS = {"init": (lambda tied: "tied" if tied else "independent", lambda init: init == "tied")}
 POINTS_PER_RUN = 400  # logged points a Playground run aims for
 
 
@@ -31,24 +36,28 @@ OPTIMIZER_DEFAULTS = {name: member.defaults for name, member in REGISTRY.items()
 DEFAULTS: Dict[str, Any] = {
     "pg_task": "diag-net", "pg_opts": ["adam", "sgd"], "pg_dim": 100, "pg_samples": 15, "pg_sparsity": 5,
     "pg_rank": 2, "pg_depth": 2, "pg_noise": 0.5, "pg_init": 0.1, "pg_tied": True, "pg_steps": 100_000, "pg_seed": 0,
-    "pg_bc": False, "pg_proj": False, "pg_adame_lam": 0.25,
+    "pg_bc": False, "pg_proj": False,
 }
+LAM = 0.25  # λ of a member with λ free (AdamE): between SGD's bias (λ → 0) and Adam's (½)
 for _name, _values in OPTIMIZER_DEFAULTS.items():
     for _k, _v in _values.items():
         DEFAULTS[key_of(_name, _k)] = _v
     DEFAULTS[key_of(_name, "2scheme")] = False
+    if REGISTRY[_name].lam_free:
+        DEFAULTS[key_of(_name, "lam")] = LAM
 
 
 # The range each numeric setting may take: the Playground's widgets and the URL check read it.
 BOUNDS: Dict[str, tuple] = {
     "pg_dim": (2, 20_000), "pg_samples": (1, 100_000), "pg_sparsity": (1, 1000), "pg_rank": (1, 50),
     "pg_depth": (1, 5), "pg_noise": (0.0, 10.0), "pg_init": (1e-4, 10.0), "pg_steps": (100, 10_000_000),
-    "pg_seed": (0, 10**6), "pg_adame_lam": (0.0, 1.0),
+    "pg_seed": (0, 10**6),
 }
-OPTIMIZER_BOUNDS = {"lr": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.999999)}
+OPTIMIZER_BOUNDS = {"lr": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.999999), "lam": (0.0, 1.0)}
 for _name in OPTIMIZER_DEFAULTS:
     for _field, _range in OPTIMIZER_BOUNDS.items():
-        BOUNDS[key_of(_name, _field)] = _range
+        if _field != "lam" or REGISTRY[_name].lam_free:
+            BOUNDS[key_of(_name, _field)] = _range
 
 
 def _read_url_value(key: str, values: List[str]):
@@ -123,20 +132,16 @@ def build_race(settings: Dict[str, Any]) -> List[RunConfig]:
     unknown = [n for n in names if n not in OPTIMIZER_NAMES]
     if unknown:
         raise ConfigError(f"unknown optimizer {unknown[0]!r}")
-    if s["pg_task"] == "diag-net":
-        task = DiagNetTask(dim=s["pg_dim"], samples=s["pg_samples"], sparsity=s["pg_sparsity"],
-                           label_noise=s["pg_noise"], init_scale=s["pg_init"],
-                           init="tied" if s["pg_tied"] else "independent")
-    else:
-        task = MatrixFactorizationTask(size=s["pg_dim"], rank=s["pg_rank"], depth=s["pg_depth"],
-                                       samples=s["pg_samples"], label_noise=s["pg_noise"], init_scale=s["pg_init"])
+    described = TASKS[s["pg_task"]]
+    task = described.settings(**{field: CONVERSIONS.get(field, (lambda v: v,))[0](s[TASK_KEYS[field]])
+                                 for field in described.knobs})
     configs = []
     for name in names:
-        lr = s[key_of(name, "lr")]
+        member, lr = REGISTRY[name], s[key_of(name, "lr")]
         beta2 = two_scheme_beta2(lr) if s[key_of(name, "2scheme")] else s[key_of(name, "beta2")]
         optimizer = OptimizerConfig(name=name, lr=lr, beta1=s[key_of(name, "beta1")], beta2=beta2,
-                                    lam=s["pg_adame_lam"] if name == "adame" else 0.5,
-                                    bias_correction=None if name == "rmsprop" else bool(s["pg_bc"]))
+                                    lam=s[key_of(name, "lam")] if member.lam_free else 0.5,
+                                    bias_correction=bool(s["pg_bc"]) if member.bias_toggle else None)
         configs.append(RunConfig(task=task, optimizer=optimizer, steps=s["pg_steps"],
                                  log_every=log_every_for(s["pg_steps"]), seed=s["pg_seed"],
                                  manifold_metrics=bool(s["pg_proj"])))
@@ -148,18 +153,15 @@ def settings_of(configs: Sequence[RunConfig]) -> Dict[str, Any]:
     first = configs[0]
     task = first.task
     s: Dict[str, Any] = {"pg_task": task.name, "pg_opts": [c.optimizer.name for c in configs],
-                         "pg_samples": task.samples, "pg_noise": task.label_noise, "pg_init": task.init_scale,
                          "pg_steps": first.steps, "pg_seed": first.seed, "pg_proj": first.manifold_metrics,
-                         "pg_bc": any(c.optimizer.bias_correction for c in configs if c.optimizer.name != "rmsprop")}
-    if task.name == "diag-net":
-        s.update(pg_dim=task.dim, pg_sparsity=task.sparsity, pg_tied=task.init == "tied")
-    else:
-        s.update(pg_dim=task.size, pg_rank=task.rank, pg_depth=task.depth)
+                         "pg_bc": any(c.optimizer.bias_correction for c in configs if REGISTRY[c.optimizer.name].bias_toggle)}
+    s.update({TASK_KEYS[field]: CONVERSIONS.get(field, (None, lambda v: v))[1](getattr(task, field))
+              for field in descriptor_of(task).knobs})
     for c in configs:
         o = c.optimizer
         s.update({key_of(o.name, "lr"): o.lr, key_of(o.name, "beta1"): o.beta1, key_of(o.name, "beta2"): o.beta2})
-        if o.name == "adame":
-            s["pg_adame_lam"] = o.lam
+        if REGISTRY[o.name].lam_free:
+            s[key_of(o.name, "lam")] = o.lam
     return s
 
 

@@ -86,5 +86,4 @@ class MatrixFactorizationTask:
         return self.samples * per + 2 * self.size**2
 
 
-TASKS = {t.name: t for t in (DiagNetTask, MatrixFactorizationTask)}
 Task = Union[DiagNetTask, MatrixFactorizationTask]

@@ -35,6 +35,7 @@ from agmcore import SCHEMA_VERSION
 from agmcore import settings
 from agmcore.engine.config import ConfigError, RunConfig
 from agmcore.analysis.verdict import digest
+from agmcore.problems.descriptors import size_of
 
 DEFAULT_FOLDER = os.path.join(os.path.expanduser("~"), ".cache", "sharpness-lab", "store")
 
@@ -55,7 +56,7 @@ def summary(configs: Sequence[RunConfig], key: str, created: float, docs: Sequen
     """What the gallery lists for a race: its settings, and from its documents the key numbers
     (verdict.digest); `shipped` marks a race that came with the app (agmcore.service.shipped)."""
     first = configs[0]
-    size = first.task.dim if first.task.name == "diag-net" else first.task.size
+    size = size_of(first.task)
     return {"key": key, "created": created, "task": first.task.name, "size": size,
             "samples": first.task.samples, "steps": max(c.steps for c in configs),
             "optimizers": [c.optimizer.name for c in configs], "seeds": sorted({c.seed for c in configs}),
