@@ -231,7 +231,7 @@ def test_result_page_replays_the_race_from_any_step(stored_race):
 
 def test_damaged_entries_show_a_message_not_a_traceback(stored_race):
     """A race whose stored JSON is corrupt: the Result page says it is damaged; the Gallery lists
-    the others and says how many it skipped (agmcore/store.py)."""
+    the others and says how many it skipped (agmcore/storage/store.py)."""
     configs = [RunConfig(task=DiagNetTask(dim=20, samples=8), optimizer=OptimizerConfig(name="sgd", lr=0.05),
                          steps=100, log_every=50, seed=s) for s in (61, 62)]
     store = ResultStore()

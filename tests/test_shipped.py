@@ -1,4 +1,4 @@
-"""Shipped results (agmcore/shipped.py): what `agmcore ship` writes reads back as it was, goes
+"""Shipped results (agmcore/service/shipped.py): what `agmcore ship` writes reads back as it was, goes
 into a fresh store marked shipped with its key numbers, is ignored when it is not this science's,
 and the package's agmcore/assets/ are those of the code beside them."""
 import gzip

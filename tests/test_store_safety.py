@@ -1,4 +1,4 @@
-"""The store runs no code and trusts no damaged entry (agmcore/store.py): planted pickles are
+"""The store runs no code and trusts no damaged entry (agmcore/storage/store.py): planted pickles are
 refused unread, corrupt or mismatched documents raise DamagedEntry, the gallery counts them."""
 import json
 import os

@@ -95,7 +95,7 @@ class Refused(ConfigError):
 
 
 class _Slot:
-    """One persistent worker process (agmcore/worker.py) and the thread that reads it."""
+    """One persistent worker process (agmcore/service/worker.py) and the thread that reads it."""
 
     def __init__(self, manager: "JobManager"):
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

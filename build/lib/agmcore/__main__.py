@@ -1,0 +1,5 @@
+import sys
+
+from agmcore.command.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Layer 8, command: the agmcore CLI."""

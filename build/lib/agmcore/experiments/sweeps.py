@@ -1,0 +1,81 @@
+"""Sweeps: many cells (one RunConfig each), stored cell by cell so extending a sweep reuses them.
+
+Cells already in the store are read back; the missing ones run in chunks of cells that share
+a tensor program (engine.group_key: same data shape and optimizer structure), each chunk
+batched, stored under each cell's own key and yielded as soon as it finishes. With `workers`
+> 1 the chunks run in that many processes at once (one torch thread each): a classroom chunk
+is a few small tensors per step, bound by the Python loop, so processes, not threads, use the
+cores.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import torch
+
+from agmcore.engine.config import RunConfig
+from agmcore.engine.runner import group_key, run_all
+from agmcore.engine.results import to_document
+from agmcore.storage.store import ResultStore
+
+
+def run_sweep(configs: Sequence[RunConfig], store: Optional[ResultStore] = None, device: str = "auto",
+              cancel=None, workers: int = 1) -> Iterator[Tuple[int, Dict, bool]]:
+    """Yields (index into configs, result document, computed now?) for every cell, stored ones first."""
+    missing: Dict[tuple, List[int]] = {}
+    for i, config in enumerate(configs):
+        doc = store.usable_run(config.key) if store is not None else None  # damaged: computed again
+        if doc is not None:
+            yield i, doc, False
+        else:
+            missing.setdefault(group_key(config), []).append(i)
+    for indices, docs in _computed(configs, list(missing.values()), device, cancel, workers):
+        for i, doc in zip(indices, docs):
+            if store is not None and doc["status"] in ("finished", "diverged"):
+                store.put_run(doc)
+            yield i, doc, True
+
+
+def _computed(configs, groups: List[List[int]], device: str, cancel, workers: int):
+    """(indices, documents) per chunk as it finishes: in this process, or over `workers` processes
+    (not with a cancel event, which only this process can see)."""
+    if workers <= 1 or len(groups) <= 1 or cancel is not None:
+        for indices in groups:
+            yield indices, [to_document(r) for r in run_all([configs[i] for i in indices], device=device, cancel=cancel)]
+        return
+    pending = {id(indices): indices for indices in groups}
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(groups)),
+                                 mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread) as pool:
+            futures = {pool.submit(_run_chunk, [configs[i].to_dict() for i in indices], device): indices
+                       for indices in groups}
+            for future in as_completed(futures):
+                docs = future.result()
+                yield pending.pop(id(futures[future])), docs
+    except BrokenProcessPool as error:  # a worker could not start (e.g. a main module it cannot re-import) or died
+        warnings.warn(f"worker processes failed ({error}); running the remaining {len(pending)} chunks here")
+        yield from _computed(configs, list(pending.values()), device, cancel, 1)
+
+
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def _run_chunk(config_dicts: List[Dict], device: str) -> List[Dict]:
+    """In a worker process: one chunk, to documents."""
+    return [to_document(r) for r in run_all([RunConfig.from_dict(d) for d in config_dicts], device=device)]
+
+
+def collect(configs: Sequence[RunConfig], store: Optional[ResultStore] = None, device: str = "auto",
+            on_cell: Optional[Callable[[int, Dict, bool], None]] = None, workers: int = 1) -> List[Dict]:
+    """All cells' documents, in the order of `configs`."""
+    docs: List[Optional[Dict]] = [None] * len(configs)
+    for i, doc, fresh in run_sweep(configs, store, device, workers=workers):
+        docs[i] = doc
+        if on_cell is not None:
+            on_cell(i, doc, fresh)
+    return docs

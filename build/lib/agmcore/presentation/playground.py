@@ -1,0 +1,180 @@
+"""Playground settings (flat, URL-friendly values) <-> the race of RunConfigs they describe.
+
+Keys are the Playground's widget keys, which double as URL query parameters:
+  pg_task, pg_opts (list of optimizer names), pg_dim, pg_samples, pg_sparsity, pg_rank,
+  pg_depth, pg_noise, pg_init, pg_tied, pg_steps, pg_seed, pg_bc, pg_proj, and per optimizer o
+  (with '-' written '_'): pg_<o>_lr, pg_<o>_beta1, pg_<o>_beta2, pg_<o>_2scheme; pg_adame_lam.
+Every optimizer of a race runs on the same data, init and label-noise stream (one seed).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Sequence
+from urllib.parse import urlencode
+
+from agmcore.engine.config import ConfigError, OptimizerConfig, RunConfig
+from agmcore.optimizers.family import OPTIMIZER_NAMES, REGISTRY, two_scheme_beta2
+from agmcore.problems.descriptors import TASK_NAMES, TASKS, descriptor_of
+
+# each task knob's settings key (problems/descriptors.py: TaskDescriptor.knobs); the size of either task is pg_dim
+TASK_KEYS = {"dim": "pg_dim", "size": "pg_dim", "samples": "pg_samples", "sparsity": "pg_sparsity", "rank": "pg_rank",
+             "depth": "pg_depth", "label_noise": "pg_noise", "init_scale": "pg_init", "init": "pg_tied"}
+# a knob whose Playground value is not the setting's: (to the setting, from it)
+CONVERSIONS = {"init": (lambda tied: "tied" if tied else "independent", lambda init: init == "tied")}
+POINTS_PER_RUN = 400  # logged points a Playground run aims for
+
+
+def key_of(optimizer: str, field: str) -> str:
+    """The settings key of one optimizer's field, e.g. key_of('adam-mini', 'lr') = 'pg_adam_mini_lr'."""
+    return f"pg_{optimizer.replace('-', '_')}_{field}"
+
+
+# What a fresh Playground shows: n between Adam's and SGD's recovery thresholds, SGD finished, so the
+# race shows the paper's three claims at once on the panels that name them (docs/denoising.md,
+# "The default race"; the Home page states how often each holds over seeds).
+OPTIMIZER_DEFAULTS = {name: member.defaults for name, member in REGISTRY.items()}  # family.REGISTRY
+DEFAULTS: Dict[str, Any] = {
+    "pg_task": "diag-net", "pg_opts": ["adam", "sgd"], "pg_dim": 100, "pg_samples": 15, "pg_sparsity": 5,
+    "pg_rank": 2, "pg_depth": 2, "pg_noise": 0.5, "pg_init": 0.1, "pg_tied": True, "pg_steps": 100_000, "pg_seed": 0,
+    "pg_bc": False, "pg_proj": False,
+}
+LAM = 0.25  # λ of a member with λ free (AdamE): between SGD's bias (λ → 0) and Adam's (½)
+for _name, _values in OPTIMIZER_DEFAULTS.items():
+    for _k, _v in _values.items():
+        DEFAULTS[key_of(_name, _k)] = _v
+    DEFAULTS[key_of(_name, "2scheme")] = False
+    if REGISTRY[_name].lam_free:
+        DEFAULTS[key_of(_name, "lam")] = LAM
+
+
+# The range each numeric setting may take: the Playground's widgets and the URL check read it.
+BOUNDS: Dict[str, tuple] = {
+    "pg_dim": (2, 20_000), "pg_samples": (1, 100_000), "pg_sparsity": (1, 1000), "pg_rank": (1, 50),
+    "pg_depth": (1, 5), "pg_noise": (0.0, 10.0), "pg_init": (1e-4, 10.0), "pg_steps": (100, 10_000_000),
+    "pg_seed": (0, 10**6),
+}
+OPTIMIZER_BOUNDS = {"lr": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.999999), "lam": (0.0, 1.0)}
+for _name in OPTIMIZER_DEFAULTS:
+    for _field, _range in OPTIMIZER_BOUNDS.items():
+        if _field != "lam" or REGISTRY[_name].lam_free:
+            BOUNDS[key_of(_name, _field)] = _range
+
+
+def _read_url_value(key: str, values: List[str]):
+    """The setting `key` from its URL text(s), or ValueError saying what it must be."""
+    default = DEFAULTS[key]
+    if isinstance(default, list):
+        unknown = [v for v in values if v not in OPTIMIZER_NAMES]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not an optimizer ({', '.join(OPTIMIZER_NAMES)})")
+        return values
+    text = values[-1]
+    if isinstance(default, bool):
+        if text.lower() not in ("true", "false"):
+            raise ValueError("is not true or false")
+        return text.lower() == "true"
+    if isinstance(default, str):
+        if text not in TASK_NAMES:
+            raise ValueError(f"is not a task ({', '.join(TASK_NAMES)})")
+        return text
+    low, high = BOUNDS[key]
+    whole = isinstance(default, int)
+    bounds = f"{low:,} and {high:,}" if whole else f"{low:g} and {high:g}"
+    problem = ValueError(f"is not {'a whole number' if whole else 'a number'} between {bounds}")
+    if whole and not re.fullmatch(r"[+-]?\d{1,18}", text.strip()):
+        raise problem
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        raise problem from None
+    if not (low <= value <= high):  # NaN and ±inf fail here too
+        raise problem
+    return value
+
+
+def _shown(value) -> str:
+    """A setting's value as a notice writes it: 60,000 · 0.03 · false · adam, sgd."""
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, bool) or isinstance(value, str):
+        return str(value).lower()
+    return f"{value:,}"
+
+
+def check_url(params: Dict[str, List[str]]) -> Dict[str, str]:
+    """The Playground settings in a URL (key -> its values) that are not valid, each with a notice
+    naming the parameter, the value given and the value used instead (the default). The caller
+    drops those parameters before the widgets read the URL."""
+    notices = {}
+    for key, values in params.items():
+        if key not in DEFAULTS or not values:
+            continue
+        try:
+            _read_url_value(key, values)
+        except ValueError as e:
+            given = " ".join(values) if len(" ".join(values)) <= 40 else " ".join(values)[:37] + "…"
+            notices[key] = f"URL parameter {key}={given} {e}: using {_shown(DEFAULTS[key])}"
+    return notices
+
+
+def log_every_for(steps: int) -> int:
+    return max(1, steps // POINTS_PER_RUN)
+
+
+def build_race(settings: Dict[str, Any]) -> List[RunConfig]:
+    """The RunConfigs a Playground describes; a ConfigError names the bad setting."""
+    s = {**DEFAULTS, **settings}
+    if s["pg_task"] not in TASK_NAMES:
+        raise ConfigError(f"unknown task {s['pg_task']!r}")
+    names = list(dict.fromkeys(s["pg_opts"]))
+    if not names:
+        raise ConfigError("pick at least one optimizer to race")
+    unknown = [n for n in names if n not in OPTIMIZER_NAMES]
+    if unknown:
+        raise ConfigError(f"unknown optimizer {unknown[0]!r}")
+    described = TASKS[s["pg_task"]]
+    task = described.settings(**{field: CONVERSIONS.get(field, (lambda v: v,))[0](s[TASK_KEYS[field]])
+                                 for field in described.knobs})
+    configs = []
+    for name in names:
+        member, lr = REGISTRY[name], s[key_of(name, "lr")]
+        beta2 = two_scheme_beta2(lr) if s[key_of(name, "2scheme")] else s[key_of(name, "beta2")]
+        optimizer = OptimizerConfig(name=name, lr=lr, beta1=s[key_of(name, "beta1")], beta2=beta2,
+                                    lam=s[key_of(name, "lam")] if member.lam_free else 0.5,
+                                    bias_correction=bool(s["pg_bc"]) if member.bias_toggle else None)
+        configs.append(RunConfig(task=task, optimizer=optimizer, steps=s["pg_steps"],
+                                 log_every=log_every_for(s["pg_steps"]), seed=s["pg_seed"],
+                                 manifold_metrics=bool(s["pg_proj"])))
+    return configs
+
+
+def settings_of(configs: Sequence[RunConfig]) -> Dict[str, Any]:
+    """The Playground settings that rebuild `configs` (for "open in Playground")."""
+    first = configs[0]
+    task = first.task
+    s: Dict[str, Any] = {"pg_task": task.name, "pg_opts": [c.optimizer.name for c in configs],
+                         "pg_steps": first.steps, "pg_seed": first.seed, "pg_proj": first.manifold_metrics,
+                         "pg_bc": any(c.optimizer.bias_correction for c in configs if REGISTRY[c.optimizer.name].bias_toggle)}
+    s.update({TASK_KEYS[field]: CONVERSIONS.get(field, (None, lambda v: v))[1](getattr(task, field))
+              for field in descriptor_of(task).knobs})
+    for c in configs:
+        o = c.optimizer
+        s.update({key_of(o.name, "lr"): o.lr, key_of(o.name, "beta1"): o.beta1, key_of(o.name, "beta2"): o.beta2})
+        if REGISTRY[o.name].lam_free:
+            s[key_of(o.name, "lam")] = o.lam
+    return s
+
+
+def url_params(settings: Dict[str, Any]) -> Dict[str, Any]:
+    """Query parameters for settings that differ from the defaults, in Streamlit's URL format
+    (booleans as true/false, lists as repeated keys)."""
+    def text(v):
+        return str(v).lower() if isinstance(v, bool) else str(v)
+
+    return {k: [text(i) for i in v] if isinstance(v, list) else text(v)
+            for k, v in settings.items() if DEFAULTS.get(k) != v}
+
+
+def query_string(settings: Dict[str, Any]) -> str:
+    """`url_params` as a query string."""
+    return urlencode(url_params(settings), doseq=True)
