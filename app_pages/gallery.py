@@ -7,9 +7,9 @@ import streamlit as st
 from agmcore.optimizers.family import OPTIMIZER_NAMES
 from agmcore.presentation.figures import palette_for
 from agmcore.presentation.playground import TASK_NAMES
+from agmcore.problems.descriptors import descriptor_of
 from ui.services import store
 from ui.sparkline import sparkline_svg
-from agmcore.problems.descriptors import descriptor_of
 
 st.title("Gallery")
 task = st.selectbox("Task", ("any",) + TASK_NAMES, key="gl_task", bind="query-params")

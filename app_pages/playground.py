@@ -3,9 +3,9 @@ import streamlit as st
 
 from agmcore.engine.config import ConfigError
 from agmcore.optimizers.family import OPTIMIZER_NAMES, REGISTRY
+from agmcore.presentation.playground import BOUNDS, DEFAULTS, TASK_KEYS, TASK_NAMES, build_race, check_url, key_of
 from agmcore.problems.descriptors import TASKS
 from agmcore.service.jobs import INTERRUPTED, Refused
-from agmcore.presentation.playground import BOUNDS, DEFAULTS, TASK_KEYS, TASK_NAMES, build_race, check_url, key_of
 from agmcore.storage.store import race_key
 from ui import job_status, race_view, replay, url
 from ui.frame import teacher_mode

@@ -2,8 +2,8 @@
 import streamlit as st
 
 from agmcore.engine.config import ConfigError, RunConfig
-from agmcore.service.jobs import INTERRUPTED
 from agmcore.presentation.playground import settings_of, url_params
+from agmcore.service.jobs import INTERRUPTED
 from agmcore.storage.store import DamagedEntry, is_key
 from ui import race_view, replay
 from ui.services import manager, store

@@ -21,8 +21,8 @@ import torch
 from agmcore.engine.device import cpu_cores
 from agmcore.engine.runner import problem_for, run_all
 from agmcore.experiments import matrix_factorization_cells, sharpness_race_cells
-from agmcore.problems.projection import gradient_flow_projection
 from agmcore.experiments.sweeps import collect
+from agmcore.problems.projection import gradient_flow_projection
 from bench.timing import median_seconds
 
 

@@ -3,13 +3,12 @@ import numpy as np
 import pytest
 
 from agmcore import experiments
-
 from agmcore.command import cli
 from agmcore.engine.compiled_group import COMPILED_OPTIMIZERS, compiled_supports
 from agmcore.engine.config import DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
 from agmcore.engine.device import resolve_device
-from agmcore.engine.runner import run_all
 from agmcore.engine.results import dumps, to_document
+from agmcore.engine.runner import run_all
 
 TASK = DiagNetTask(dim=40, samples=12, sparsity=3)
 # non-chaotic settings. RMSProp (no momentum) amplifies round-off: at β2 0.9 from step ~150 on, and

@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from agmcore.engine.config import ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig, check_memory
+from agmcore.engine.config import (ConfigError, DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig,
+                                   check_memory)
 
 
 def test_round_trip_and_key_stability():

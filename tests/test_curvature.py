@@ -4,10 +4,10 @@ import torch
 
 from agmcore.engine.config import DiagNetTask, MatrixFactorizationTask
 from agmcore.problems.curvature import exact_hessian_diagonal, hutchinson_diagonal, hutchinson_trace
-from agmcore.problems.projection import gradient_flow_projection, project_to_manifold
-from agmcore.problems.sharpness import trace_of_power
 from agmcore.problems.diag_net import DiagNetProblem
 from agmcore.problems.matrix_factorization import MatrixFactorizationProblem
+from agmcore.problems.projection import gradient_flow_projection, project_to_manifold
+from agmcore.problems.sharpness import trace_of_power
 
 CPU = torch.device("cpu")
 

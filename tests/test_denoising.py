@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from agmcore.engine.config import DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
-from agmcore.engine.runner import problem_for, run_batch
 from agmcore.engine.observation import DENOISING_OMEGA, denoising_weight
+from agmcore.engine.runner import problem_for, run_batch
 
 STEPS = 60
 

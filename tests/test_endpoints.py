@@ -1,10 +1,10 @@
 """Every optimizer's measure at a stored end point equals what the run itself recorded."""
 import pytest
 
-from agmcore.engine.config import DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
 from agmcore.analysis.endpoints import measures_at_end, own_measure_wins, race_table
-from agmcore.optimizers.naming import measure_name
+from agmcore.engine.config import DiagNetTask, MatrixFactorizationTask, OptimizerConfig, RunConfig
 from agmcore.experiments.sweeps import collect
+from agmcore.optimizers.naming import measure_name
 
 OPTIMIZERS = (OptimizerConfig(name="sgd", lr=0.05), OptimizerConfig(name="adam", lr=0.01, bias_correction=False),
               OptimizerConfig(name="adam-mini", lr=0.01, block_size=4), OptimizerConfig(name="adalayer", lr=0.01),

@@ -131,8 +131,8 @@ def test_tail_average_is_the_mean_of_the_last_iterates():
     import torch
 
     from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
-    from agmcore.engine.runner import run_all
     from agmcore.engine.results import to_document
+    from agmcore.engine.runner import run_all
 
     task = DiagNetTask(dim=10, samples=6, sparsity=2)
     sgd = OptimizerConfig(name="sgd", lr=0.05)

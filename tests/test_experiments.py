@@ -6,13 +6,12 @@ import os
 import pytest
 
 from agmcore import experiments
-
 from agmcore.command import cli
-from agmcore.experiments import sample_complexity as sc
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.storage.store import ResultStore
+from agmcore.experiments import sample_complexity as sc
 from agmcore.experiments.sweeps import collect
 from agmcore.presentation.experiment_figures import experiment_figure
+from agmcore.storage.store import ResultStore
 
 
 def _cell(n, seed=0, name="adam"):

@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from agmcore.presentation import figures
 from agmcore.analysis.verdict import MOVING_TOLERANCE, own_measure_fall, verdict
+from agmcore.presentation import figures
 
 STEPS = list(range(0, 10_001, 100))  # 101 logged steps
 

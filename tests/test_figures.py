@@ -1,12 +1,12 @@
 """Figures are pure functions of results; exports and the Playground's URL settings."""
 import pytest
 
-from agmcore.presentation import figures
 from agmcore.engine.config import ConfigError, MatrixFactorizationTask, OptimizerConfig, RunConfig
+from agmcore.engine.results import to_document
 from agmcore.engine.runner import run_all
+from agmcore.presentation import figures
 from agmcore.presentation.exports import figure_bytes, figure_format
 from agmcore.presentation.playground import DEFAULTS, build_race, query_string, settings_of, url_params
-from agmcore.engine.results import to_document
 
 
 @pytest.fixture(scope="module")

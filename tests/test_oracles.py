@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from agmcore.engine.config import DiagNetTask
-from agmcore.problems.oracles import min_l1_interpolator, min_lhalf_interpolator
 from agmcore.problems.diag_net import draw_data
+from agmcore.problems.oracles import min_l1_interpolator, min_lhalf_interpolator
 
 
 def _basic_solutions(z, y):

@@ -2,11 +2,11 @@
 these re-run five seeds per preset and check the counts within binomial tolerance (slow)."""
 import pytest
 
+from agmcore.analysis.race_claims import fractions_over_seeds, wilson_interval
+from agmcore.engine.results import to_document
 from agmcore.engine.runner import run_all
 from agmcore.presentation.playground import build_race
 from agmcore.presentation.presets import MEASURED, PRESETS
-from agmcore.analysis.race_claims import fractions_over_seeds, wilson_interval
-from agmcore.engine.results import to_document
 from tests.binomial import acceptance, assert_as_often_as_recorded
 
 SEEDS = range(5)

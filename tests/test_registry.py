@@ -3,12 +3,10 @@ and the modules that know optimizers read it."""
 import pytest
 import torch
 
-from agmcore.optimizers import family
-
-from agmcore.optimizers import optim
+from agmcore.analysis.verdict import display_name
+from agmcore.optimizers import family, optim
 from agmcore.presentation.playground import DEFAULTS, key_of
 from agmcore.problems.sharpness import implied_sharpness
-from agmcore.analysis.verdict import display_name
 
 HYPER = dict(lr=1e-2, beta1=0.9, beta2=0.99, eps=1e-8, bias_correction=True)
 # name -> (the named constructor, the torch.optim subclass), both from the same hyperparameters

@@ -12,8 +12,8 @@ import pytest
 from agmcore import experiments
 from agmcore.engine.config import MatrixFactorizationTask, OptimizerConfig, RunConfig
 from agmcore.experiments.common import holds_on_most
-from agmcore.experiments.sample_complexity import MEASURED as MEASURED_SC
 from agmcore.experiments.matrix_factorization import MEASURED as MEASURED_MF
+from agmcore.experiments.sample_complexity import MEASURED as MEASURED_SC
 from agmcore.experiments.sharpness_race import MEASURED as MEASURED_RACE
 from agmcore.experiments.sweeps import collect
 from tests.binomial import assert_as_often_as_recorded

@@ -9,16 +9,15 @@ import re
 import pytest
 
 from agmcore import experiments
-
-from agmcore.presentation.experiment_figures import experiment_figure
-from agmcore.service import shipped
+from agmcore.analysis.verdict import THUMBNAIL_POINTS, denoised_last, verdict
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.engine.results import to_document
 from agmcore.engine.runner import run_all
+from agmcore.presentation.experiment_figures import experiment_figure
 from agmcore.presentation.playground import build_race
 from agmcore.presentation.presets import PRESETS
-from agmcore.engine.results import to_document
+from agmcore.service import shipped
 from agmcore.storage.store import ResultStore, race_key
-from agmcore.analysis.verdict import THUMBNAIL_POINTS, denoised_last, verdict
 from ui.sparkline import HEIGHT, WIDTH, sparkline_svg
 
 
@@ -107,6 +106,7 @@ def test_ship_writes_races_and_experiments_and_drops_races_no_longer_shipped(tmp
     assert record["figure"]["data"]
 
 
+@pytest.mark.shipped
 def test_the_repository_ships_the_results_of_this_code():
     """agmcore/assets/ holds each Home preset's race and each experiment at its default seeds, with the
     keys this code gives them: a change to the science fails here until `agmcore ship` is run."""

@@ -7,9 +7,10 @@ import time
 import pytest
 
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.engine.runner import run_all
-from agmcore.service.jobs import CANCELLED, FAILED, FINISHED, RUNNING, JobManager
 from agmcore.engine.results import loads, to_document
+from agmcore.engine.runner import run_all
+from agmcore.service import jobs as jobs_module
+from agmcore.service.jobs import CANCELLED, FAILED, FINISHED, RUNNING, JobManager
 from agmcore.storage.store import ResultStore, is_key, race_key
 
 
@@ -70,10 +71,13 @@ def manager(tmp_path):
     jobs.shutdown()
 
 
-def test_jobs_dedupe_queue_and_store(manager):
+def test_jobs_dedupe_queue_and_store(manager, monkeypatch):
+    sent = []  # the races handed to worker processes
+    send = jobs_module._Slot.send
+    monkeypatch.setattr(jobs_module._Slot, "send", lambda slot, message: sent.append(message["job"]) or send(slot, message))
     first, second = _configs(steps=3000), _configs(steps=300, seed=1)
     key = manager.submit(first)
-    assert manager.submit(first) == key  # attaches, no second job
+    manager.submit(first)  # attaches to the job already there
     other = manager.submit(second)
     assert manager.queue_position(other) == 1
     _wait(lambda: manager.job(other).status == FINISHED)
@@ -81,7 +85,8 @@ def test_jobs_dedupe_queue_and_store(manager):
     assert job.status == FINISHED and job.step == 3000
     assert job.runs[0]["history"]["step"][-1] == 3000
     assert manager.store.get_race(key) is not None
-    assert manager.submit(first) == key and manager.job(key).status == FINISHED  # stored: no new job
+    manager.submit(first)  # stored: no new job
+    assert sent == [key, other] and manager.job(key).status == FINISHED
 
 
 def test_jobs_cancel_running_and_queued(manager):

@@ -7,8 +7,8 @@ import diskcache
 import pytest
 
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.engine.runner import run_all
 from agmcore.engine.results import to_document
+from agmcore.engine.runner import run_all
 from agmcore.storage.store import DamagedEntry, ResultStore, race_key
 
 

@@ -4,9 +4,8 @@ from typing import Optional
 
 import streamlit as st
 
-from agmcore.service.jobs import Job, JobManager
 from agmcore.command.progress import format_seconds
-
+from agmcore.service.jobs import Job, JobManager
 
 FIRST_POINT_WAIT = 0.5  # seconds a just-started job is given to report its first logged step
 

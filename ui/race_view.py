@@ -9,14 +9,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from agmcore import DENOISED
-
+from agmcore.analysis.verdict import denoised_last, last_value, still_moving, verdict
+from agmcore.engine.results import dumps
 from agmcore.presentation import figures
 from agmcore.presentation.exports import figure_bytes, figure_format
-from agmcore.engine.results import dumps
-from agmcore.analysis.verdict import denoised_last, last_value, still_moving, verdict
-from ui.frame import teacher_mode
 from agmcore.problems.descriptors import descriptor_of
-
+from ui.frame import teacher_mode
 
 SUMMARY_MEASURES = {"test_loss": "test loss", "trace_H": "tr(H)", "trace_sqrt_diag_H": "tr(Diag(H)^½)", "l1": "‖w‖₁",
                     "l_half": "Σ|w|^½", "nuclear_norm": "nuclear norm", "effective_rank": "effective rank"}

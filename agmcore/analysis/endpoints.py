@@ -15,10 +15,10 @@ import torch
 from agmcore.engine.config import OptimizerConfig, RunConfig
 from agmcore.engine.device import dtype_of
 from agmcore.engine.runner import problem_for
-from agmcore.problems.projection import project_to_manifold
-from agmcore.problems.sharpness import implied_sharpness
 from agmcore.optimizers.family import REGISTRY
 from agmcore.optimizers.naming import measure_name
+from agmcore.problems.projection import project_to_manifold
+from agmcore.problems.sharpness import implied_sharpness
 
 
 def measures_at_end(config: RunConfig, doc: Dict, optimizers: Sequence[OptimizerConfig],

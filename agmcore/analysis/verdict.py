@@ -15,6 +15,7 @@ from agmcore import DENOISED
 from agmcore.optimizers import naming
 from agmcore.optimizers.family import BASELINE
 from agmcore.problems.descriptors import descriptor_of
+
 MOVING_TOLERANCE = 0.03  # relative fall of the own measure over the last tenth (docs/denoising.md)
 LEVEL = 1e-4  # a relative gap below this is "level" (round-off and the Newton tolerance are far below)
 

@@ -15,15 +15,16 @@ import threading
 import time
 from typing import List, Optional
 
-from agmcore.engine.config import DTYPES, INITS, LAWS, MEASUREMENTS, ConfigError, OptimizerConfig, RunConfig, check_memory
+from agmcore.command.progress import ProgressBar
+from agmcore.engine.config import (DTYPES, INITS, LAWS, MEASUREMENTS, ConfigError, OptimizerConfig, RunConfig,
+                                   check_memory)
 from agmcore.engine.device import DEVICES, cpu_cores, resolve_device
+from agmcore.engine.memory import available_bytes
+from agmcore.engine.results import dumps, to_document
 from agmcore.engine.runner import run_batch
 from agmcore.optimizers.family import OPTIMIZER_NAMES, two_scheme_beta2
 from agmcore.problems.descriptors import TASK_NAMES, TASKS
-from agmcore.engine.memory import available_bytes
 from agmcore.storage.output_files import check_output_file, check_output_folder, write_atomically
-from agmcore.command.progress import ProgressBar
-from agmcore.engine.results import dumps, to_document
 
 
 class UsageError(Exception):
@@ -230,12 +231,12 @@ def write_figure(folder: str, name: str, configs, docs) -> None:
 def command_ship(args) -> int:
     from agmcore.engine.runner import run_all
     from agmcore.experiments import EXPERIMENTS
+    from agmcore.experiments.sweeps import collect
     from agmcore.presentation.experiment_figures import experiment_figure
     from agmcore.presentation.playground import build_race
     from agmcore.presentation.presets import PRESETS
     from agmcore.service.shipped import ASSETS, ship
     from agmcore.storage.store import ResultStore
-    from agmcore.experiments.sweeps import collect
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1 (got {args.workers})")

@@ -13,16 +13,16 @@ from typing import Dict, List
 import numpy as np
 import torch
 
-from agmcore.engine.config import DiagNetTask, RunConfig
-from agmcore.optimizers.family import REGISTRY
 from agmcore import DENOISED
-from agmcore.engine.results import RunRecord
+from agmcore.engine.config import DiagNetTask, RunConfig
 from agmcore.engine.observation import DENOISING_OMEGA, ObservedGroup, clean_arrays, json_values
-from agmcore.problems import diag_net_kernels as kernels
-from agmcore.problems.diag_net import (MAX_EXPONENT_STEP, PROJECTION_ITERATIONS, PROJECTION_TOLERANCE, DiagNetProblem, draw_data,
-                             initial_params, oracle_interpolators, profile_bin_size)
-from agmcore.problems.randomness import LabelNoise
+from agmcore.engine.results import RunRecord
 from agmcore.engine.torch_group import EXPLOSION_FACTOR
+from agmcore.optimizers.family import REGISTRY
+from agmcore.problems import diag_net_kernels as kernels
+from agmcore.problems.diag_net import (MAX_EXPONENT_STEP, PROJECTION_ITERATIONS, PROJECTION_TOLERANCE, DiagNetProblem,
+                                       draw_data, initial_params, oracle_interpolators, profile_bin_size)
+from agmcore.problems.randomness import LabelNoise
 
 COMPILED_OPTIMIZERS = tuple(name for name, member in REGISTRY.items() if member.vector_block is not None)
 

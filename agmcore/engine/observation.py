@@ -14,7 +14,6 @@ import numpy as np
 from agmcore.engine.config import RunConfig
 from agmcore.engine.results import RunRecord
 
-
 # The denoised measures ("_denoised") are taken at Φ(θ̄_t), θ̄_t the ω-polynomial average of the
 # iterates, θ̄_t = θ̄_{t−1} + (ω+1)/(t+ω)·(θ_t − θ̄_{t−1}): weights ∝ s^ω on the iterates so far, so
 # it averages roughly the last t/(ω+1) steps and lags the drift by ≈ t/(ω+2). A window that

@@ -10,15 +10,15 @@ from typing import Dict, List, Sequence
 
 import torch
 
+from agmcore import DENOISED
+from agmcore.engine.observation import ObservedGroup, clean_arrays, denoising_weight, json_values
+from agmcore.engine.results import RunRecord
 from agmcore.optimizers.family import REGISTRY, make_optimizer
 from agmcore.optimizers.hyper import column
-from agmcore import DENOISED
-from agmcore.engine.results import RunRecord
-from agmcore.engine.observation import ObservedGroup, clean_arrays, denoising_weight, json_values
-from agmcore.problems.projection import denoising_point, project_to_manifold
-from agmcore.problems.sharpness import implied_sharpness
 from agmcore.optimizers.transforms import apply_updates
 from agmcore.problems.descriptors import descriptor_of
+from agmcore.problems.projection import denoising_point, project_to_manifold
+from agmcore.problems.sharpness import implied_sharpness
 
 EXPLOSION_FACTOR = 1e6  # a clean loss above this × max(initial loss, 1) counts as diverged
 

@@ -9,11 +9,11 @@ from typing import Dict
 from agmcore.experiments.adame_lambda import ADAME, ADAME_LAMBDAS, ADAME_SEEDS, adame_lambda_cells, adame_lambda_summary
 from agmcore.experiments.common import SCALES, Experiment, tail_mean
 from agmcore.experiments.matrix_factorization import (MATRIX_FACTORIZATION, MF_OPTIMIZERS, matrix_factorization_cells,
-                                   matrix_factorization_summary)
+                                                      matrix_factorization_summary)
 from agmcore.experiments.sample_complexity import (RECOVERED, SAMPLE_COMPLEXITY, SC_SEEDS, sample_complexity_cells,
-                                sample_complexity_summary)
+                                                   sample_complexity_summary)
 from agmcore.experiments.sharpness_race import (RACE_OPTIMIZERS, RACE_SEEDS, SHARPNESS_RACE, sharpness_race_cells,
-                             sharpness_race_summary)
+                                                sharpness_race_summary)
 
 EXPERIMENTS: Dict[str, Experiment] = {e.name: e for e in (
     Experiment("sample-complexity", "Adam recovers a sparse truth from fewer samples",

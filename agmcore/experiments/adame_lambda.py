@@ -17,11 +17,11 @@ from typing import Dict, List
 import numpy as np
 
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.experiments.common import TAIL_AVERAGE
+from agmcore.experiments.sample_complexity import sample_complexity_summary_table
 from agmcore.optimizers.family import two_scheme_beta2
 from agmcore.optimizers.naming import measure_name
 from agmcore.problems.diag_net import weights
-from agmcore.experiments.common import TAIL_AVERAGE
-from agmcore.experiments.sample_complexity import sample_complexity_summary_table
 
 ADAME_LAMBDAS = (0.001, 0.1, 0.25, 0.5, 0.75, 0.9)
 ADAME = {

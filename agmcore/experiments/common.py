@@ -6,8 +6,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from agmcore.engine.config import OptimizerConfig, RunConfig
 from agmcore.analysis.race_claims import wilson_interval
+from agmcore.engine.config import OptimizerConfig, RunConfig
 
 SCALES = ("classroom", "paper")
 # the experiments read their end points at the mean iterate θ̄ of the last quarter of the steps (its

@@ -10,11 +10,10 @@ from __future__ import annotations
 import statistics
 from typing import Dict, List
 
-
-from agmcore.engine.config import MatrixFactorizationTask, RunConfig
 from agmcore.analysis.endpoints import own_measure_wins, race_table
-from agmcore.optimizers.naming import measure_name
+from agmcore.engine.config import MatrixFactorizationTask, RunConfig
 from agmcore.experiments.common import holds_on_most, seed_fraction, sgd_and_agms, tail_mean
+from agmcore.optimizers.naming import measure_name
 
 MATRIX_FACTORIZATION = {
     "classroom": dict(size=20, rank=2, depths=(2, 3), samples=120, steps=20_000, log_every=500),

@@ -15,9 +15,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
-from agmcore.optimizers.naming import measure_name
-from agmcore.optimizers.naming import legend_label
 from agmcore.experiments.common import TAIL_AVERAGE, seed_fraction, tail_mean
+from agmcore.optimizers.naming import legend_label, measure_name
 
 RECOVERED = 0.1  # a final test loss below this counts as recovering w* (initial ½‖w*‖² ≈ κ/6, 0.8 at κ = 5)
 

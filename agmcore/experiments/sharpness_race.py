@@ -19,10 +19,10 @@ from typing import Dict, List
 
 import numpy as np
 
-from agmcore.engine.config import DiagNetTask, RunConfig
 from agmcore.analysis.endpoints import own_measure_wins, race_table
-from agmcore.optimizers.naming import measure_name
+from agmcore.engine.config import DiagNetTask, RunConfig
 from agmcore.experiments.common import TAIL_AVERAGE, holds_on_most, seed_fraction, sgd_and_agms
+from agmcore.optimizers.naming import measure_name
 
 SHARPNESS_RACE = {
     "classroom": dict(dim=100, samples=12, sparsity=3, steps=100_000, log_every=2_500),

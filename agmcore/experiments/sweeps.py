@@ -18,8 +18,8 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 import torch
 
 from agmcore.engine.config import RunConfig
-from agmcore.engine.runner import group_key, run_all
 from agmcore.engine.results import to_document
+from agmcore.engine.runner import group_key, run_all
 from agmcore.storage.store import ResultStore
 
 

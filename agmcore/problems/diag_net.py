@@ -17,11 +17,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from agmcore.problems.settings import DiagNetTask
 from agmcore.problems.oracles import min_l1_interpolator, min_lhalf_interpolator
-from agmcore.problems.sharpness import trace_of_power
-from agmcore.problems.regression import LabelNoiseRegression
 from agmcore.problems.randomness import LabelNoise, generator, signs_or_normals, stack_per_run
+from agmcore.problems.regression import LabelNoiseRegression
+from agmcore.problems.settings import DiagNetTask
+from agmcore.problems.sharpness import trace_of_power
 
 Params = Dict[str, torch.Tensor]
 

@@ -19,10 +19,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from agmcore.problems.randomness import LabelNoise, generator, stack_per_run
+from agmcore.problems.regression import LabelNoiseRegression
 from agmcore.problems.settings import MatrixFactorizationTask
 from agmcore.problems.sharpness import trace_of_power
-from agmcore.problems.regression import LabelNoiseRegression
-from agmcore.problems.randomness import LabelNoise, generator, stack_per_run
 
 Params = Dict[str, torch.Tensor]
 

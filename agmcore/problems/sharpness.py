@@ -11,8 +11,8 @@ from typing import Dict
 
 import torch
 
-from agmcore.optimizers.hyper import Hyper, column
 from agmcore.optimizers.family import REGISTRY
+from agmcore.optimizers.hyper import Hyper, column
 
 
 def trace_of_power(diagonal: Dict[str, torch.Tensor], p: Hyper) -> torch.Tensor:

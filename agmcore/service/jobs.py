@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
+import agmcore
 from agmcore import settings
 from agmcore.engine.config import ConfigError, RunConfig, check_memory
 from agmcore.engine.device import resolve_device
@@ -98,7 +99,7 @@ class _Slot:
     """One persistent worker process (agmcore/service/worker.py) and the thread that reads it."""
 
     def __init__(self, manager: "JobManager"):
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        root = os.path.dirname(os.path.dirname(os.path.abspath(agmcore.__file__)))  # the folder holding agmcore
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")  # write nothing into the app's folder
         self.process = subprocess.Popen(
             [sys.executable, "-m", "agmcore.service.worker", str(manager.threads), manager.device],

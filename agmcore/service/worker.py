@@ -22,9 +22,8 @@ from typing import Any, Dict, List, Optional
 
 from agmcore.engine.compiled_group import warm_up
 from agmcore.engine.config import RunConfig
-from agmcore.engine.runner import run_batch
 from agmcore.engine.results import RunRecord
-
+from agmcore.engine.runner import run_batch
 
 ARRAYS_EVERY = 1.0  # seconds between sending a running run's (possibly large) arrays
 

@@ -30,11 +30,9 @@ from typing import Any, Dict, List, Optional, Sequence
 import diskcache
 from diskcache.core import MODE_RAW, MODE_TEXT, UNKNOWN
 
-from agmcore import SCHEMA_VERSION
-
-from agmcore import settings
-from agmcore.engine.config import ConfigError, RunConfig
+from agmcore import SCHEMA_VERSION, settings
 from agmcore.analysis.verdict import digest
+from agmcore.engine.config import ConfigError, RunConfig
 from agmcore.problems.descriptors import size_of
 
 DEFAULT_FOLDER = os.path.join(os.path.expanduser("~"), ".cache", "sharpness-lab", "store")

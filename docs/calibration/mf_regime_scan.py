@@ -13,8 +13,8 @@ import time
 
 from agmcore.engine.config import MatrixFactorizationTask, OptimizerConfig, RunConfig
 from agmcore.experiments.common import tail_mean
-from agmcore.storage.store import ResultStore
 from agmcore.experiments.sweeps import collect
+from agmcore.storage.store import ResultStore
 
 
 def main():

@@ -15,8 +15,8 @@ import numpy as np
 
 from agmcore.engine.config import DiagNetTask
 from agmcore.experiments.sample_complexity import per_seed_recovery_n
-from agmcore.problems.oracles import min_l1_interpolator, min_lhalf_interpolator
 from agmcore.problems.diag_net import draw_data
+from agmcore.problems.oracles import min_l1_interpolator, min_lhalf_interpolator
 
 
 def main():

@@ -11,11 +11,11 @@ import argparse
 import json
 import time
 
+from agmcore.analysis.race_claims import CLAIMS, fractions_over_seeds, wilson_interval
+from agmcore.engine.results import to_document
 from agmcore.engine.runner import run_all
 from agmcore.presentation.playground import build_race
 from agmcore.presentation.presets import PRESETS
-from agmcore.analysis.race_claims import CLAIMS, fractions_over_seeds, wilson_interval
-from agmcore.engine.results import to_document
 
 
 def seeds_of(text: str):

@@ -15,8 +15,8 @@ import time
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
 from agmcore.experiments.common import TAIL_AVERAGE
 from agmcore.experiments.sample_complexity import recovery_table
-from agmcore.storage.store import ResultStore
 from agmcore.experiments.sweeps import collect
+from agmcore.storage.store import ResultStore
 
 
 def seeds_of(text: str):
