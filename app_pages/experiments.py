@@ -8,14 +8,11 @@ from agmcore.engine.config import RunConfig
 from agmcore.experiments import EXPERIMENTS
 from agmcore.experiments.common import seed_fraction_text
 from agmcore.presentation.experiment_figures import experiment_figure
-from agmcore.service.jobs import Refused
 from agmcore.service.shipped import shipped_experiment
-from agmcore.storage.store import race_key
-from ui import job_status
-from ui.services import manager, session_id, store
+from ui.services import background_sweeps, store
 
 REFRESH_SECONDS = 1.0
-MAX_SEEDS = 12
+MAX_SEEDS = max(12, *(e.seeds for e in EXPERIMENTS.values()))  # the slider reaches every default
 
 
 @st.cache_data(show_spinner="Summarising the cells…", max_entries=16)
@@ -45,12 +42,16 @@ st.markdown(f"**Claim.** {experiment.claim}. Classroom scale; the command "
 configs = experiment.build("classroom", seeds)
 docs = [store().usable_run(c.key) for c in configs]  # a damaged cell counts as missing
 missing = [c for c, d in zip(configs, docs) if d is None]
-jobs = manager()
-job_key = race_key(missing) if missing else None
+sweeps = background_sweeps()
 
 
 def progress(key):
-    job_status.show(jobs, key, prefix=f"{len(missing)} cells · ")
+    """Cells done out of total while the sweep runs; at its end the page reruns to show it."""
+    sweep = sweeps.sweep(key)
+    if sweep is None or not sweep.active:
+        st.rerun()
+    st.progress(sweep.done / sweep.total, text=f"{sweep.done:,} of {sweep.total:,} cells · {sweep.seconds:.0f} s · "
+                                                f"{sweeps.workers} worker processes")
 
 
 def _part_line(part: str, held, fraction) -> str:
@@ -77,7 +78,7 @@ def show(summary: dict, figure) -> None:
 
 if missing:
     shipped = shipped_experiment(name, [c.key for c in configs])
-    job = jobs.job(job_key)
+    sweep = sweeps.sweep(st.session_state.get("ex_sweep"))
     if shipped is not None:
         st.info(f"**Shipped result**: these {len(configs)} cells were computed by `agmcore ship` for this "
                 f"version of the app; {len(configs) - len(missing)} of them are stored here. Run them to "
@@ -85,17 +86,14 @@ if missing:
                 "fraction over seeds can come out a little different, within its interval (docs/engine.md).")
     else:
         st.info(f"{len(configs) - len(missing)} of {len(configs)} cells are stored.")
-    if job is not None and job.active:
-        st.fragment(progress, run_every=REFRESH_SECONDS)(job_key)
+    if sweep is not None and sweep.active:
+        st.fragment(progress, run_every=REFRESH_SECONDS)(sweep.key)
     else:
-        if job is not None and job.error:
-            st.error(f"The sweep failed: {job.error}")
+        if sweep is not None and sweep.error:
+            st.error(f"The sweep failed after {sweep.done} of {sweep.total} cells: {sweep.error}")
         if st.button(f"▶ Run the {len(missing)} missing cells", type="primary", key="ex_run"):
-            try:
-                jobs.submit(missing, owner=session_id())
-                st.rerun()
-            except Refused as e:
-                st.warning(f"Not started: {e}.")
+            st.session_state["ex_sweep"] = sweeps.start(missing)
+            st.rerun()
     if shipped is not None:
         show(shipped["summary"], go.Figure(shipped["figure"]))
     st.stop()

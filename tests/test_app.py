@@ -205,6 +205,25 @@ def test_experiments_page_shows_a_stored_sweep(monkeypatch):
     assert len(at.get("plotly_chart")) == 1
 
 
+def test_experiments_page_runs_the_missing_cells_as_a_sweep_into_the_store(monkeypatch):
+    """The page's run is the CLI's chunked sweep: every cell stored under its own key, counted out
+    of the total, and no Gallery race made of them."""
+    from agmcore import experiments
+
+    monkeypatch.setitem(experiments.SAMPLE_COMPLEXITY, "classroom",
+                        dict(dim=24, sparsity=2, samples=(6, 10), steps=300, log_every=100))
+    configs = experiments.sample_complexity_cells("classroom", 2)
+    store = ResultStore()
+    races_before = len(store.gallery())
+    at = _app("app_pages/experiments.py", ex_seeds="2")
+    assert at.button(key="ex_run").label.startswith(f"▶ Run the {len(configs)} missing cells")
+    at.button(key="ex_run").click().run()
+    _wait(at, lambda at: bool(at.get("plotly_chart")), timeout=180)
+    assert all(store.usable_run(c.key) is not None for c in configs)
+    assert len(store.gallery()) == races_before
+    assert len(at.success) + len(at.warning) == 1 and not at.error
+
+
 def _points_in_first_trace(chart) -> int:
     """Points of the first trace of a chart's Plotly spec (float32 arrays travel as base64)."""
     import base64

@@ -5,11 +5,12 @@ import stat
 import time
 
 import pytest
+from tests.helpers import wait_until
 
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
 from agmcore.engine.results import loads, to_document
 from agmcore.engine.runner import run_all
-from agmcore.service import jobs as jobs_module
+from agmcore.service.worker_process import WorkerProcess
 from agmcore.service.jobs import CANCELLED, FAILED, FINISHED, RUNNING, JobManager
 from agmcore.storage.store import ResultStore, is_key, race_key
 
@@ -20,12 +21,7 @@ def _configs(steps=200, seed=0, names=("adam", "sgd")):
 
 
 def _wait(predicate, timeout=120):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
+    wait_until(predicate, timeout)
 
 
 def test_store_round_trip_permissions_and_text_only(tmp_path):
@@ -73,8 +69,8 @@ def manager(tmp_path):
 
 def test_jobs_dedupe_queue_and_store(manager, monkeypatch):
     sent = []  # the races handed to worker processes
-    send = jobs_module._Slot.send
-    monkeypatch.setattr(jobs_module._Slot, "send", lambda slot, message: sent.append(message["job"]) or send(slot, message))
+    send = WorkerProcess.send
+    monkeypatch.setattr(WorkerProcess, "send", lambda slot, message: sent.append(message["job"]) or send(slot, message))
     first, second = _configs(steps=3000), _configs(steps=300, seed=1)
     key = manager.submit(first)
     manager.submit(first)  # attaches to the job already there

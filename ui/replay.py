@@ -2,7 +2,8 @@
 
 The figures are drawn from the documents cut at the chosen step (agmcore.analysis.replay); at the last
 step they are the finished race. While playing, a fragment advances the step every TICK seconds
-and redraws only itself; at the end it stops playing.
+and redraws only itself; at the end it stops playing. A frame's figures are cached for all
+sessions (a class replaying one race builds each frame once).
 """
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = Fals
                                 help="Every panel shows the race as it stood at this step")
         if step != steps[-1]:
             st.caption("w against w* shows the end of the race; every other panel shows this step.")
-        race_view.draw(up_to(runs, step), key=f"{key}_replay", x=x, projected=projected)
+        # each frame's figures are built once for every session replaying this race (race_view._shared_view)
+        race_view.draw(up_to(runs, step), key=f"{key}_replay", x=x, projected=projected,
+                       snapshot=("replay", tuple(run.get("key") for run in runs), step))
         if playing and step == steps[-1]:
             st.session_state[ended_key] = True
             st.rerun()

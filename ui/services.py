@@ -5,6 +5,7 @@ import uuid
 
 import streamlit as st
 
+from agmcore.service.background_sweeps import BackgroundSweeps
 from agmcore.service.jobs import JobManager
 from agmcore.service.shipped import install_races
 from agmcore.storage.store import ResultStore
@@ -23,6 +24,14 @@ def manager() -> JobManager:
     jobs = JobManager(store())
     atexit.register(jobs.shutdown)
     return jobs
+
+
+@st.cache_resource
+def background_sweeps() -> BackgroundSweeps:
+    """The Experiments page's sweeps: the CLI's chunked sweep over every core, into the server's store."""
+    sweeps = BackgroundSweeps(store().folder)
+    atexit.register(sweeps.shutdown)
+    return sweeps
 
 
 def session_id() -> str:

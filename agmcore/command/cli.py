@@ -8,6 +8,7 @@ stops the run and still writes it, with status "cancelled"; files are written at
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -92,6 +93,11 @@ def build_parser(with_reproduce: bool = True) -> argparse.ArgumentParser:
     rep.add_argument("--no-store", action="store_true", help="compute every cell, store nothing")
     rep.add_argument("--workers", type=int, default=None,
                      help="processes that run chunks of cells at once (default: the CPU cores on the CPU, 1 on a GPU)")
+    sweep = sub.add_parser("sweep", help="compute cells (RunConfig JSON, one a line, on standard input) into a result "
+                                         "store, in chunks over worker processes; what the app's Experiments page runs")
+    sweep.add_argument("--store", help="result store folder (default: the app's store)")
+    sweep.add_argument("--workers", type=int, default=None, help="processes that run chunks of cells at once "
+                                                                 "(default: the CPU cores)")
     ship = sub.add_parser("ship", help="compute the results a fresh install shows (the Home presets' races and the "
                                        "classroom experiments) and write them to agmcore/assets/")
     ship.add_argument("--out", default=None, help="folder to write (default: the package's agmcore/assets/)")
@@ -170,8 +176,6 @@ def command_run(args) -> int:
 
 
 def command_reproduce(args) -> int:
-    import json
-
     from agmcore.experiments import EXPERIMENTS
     from agmcore.experiments.sweeps import collect
     from agmcore.storage.store import ResultStore
@@ -259,7 +263,34 @@ def command_ship(args) -> int:
     return 0
 
 
-COMMANDS = {"run": command_run, "reproduce": command_reproduce, "ship": command_ship}
+def command_sweep(args) -> int:
+    """Each cell read, computed (or found) and stored; one progress line per cell on stderr:
+    "[k/N] ran|from store: <key>"."""
+    from agmcore.experiments.sweeps import collect
+    from agmcore.storage.store import ResultStore
+
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
+    lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
+    try:
+        configs = [RunConfig.from_dict(json.loads(line)) for line in lines]
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"a cell on standard input is not JSON: {e}") from None
+    if not configs:
+        raise ConfigError("no cells on standard input (one RunConfig JSON a line)")
+    if args.store is not None:
+        check_output_folder(args.store, "--store")
+    done = [0]
+
+    def on_cell(i, doc, fresh):
+        done[0] += 1
+        print(f"[{done[0]}/{len(configs)}] {'ran' if fresh else 'from store'}: {doc['key']}", file=sys.stderr, flush=True)
+
+    collect(configs, ResultStore(args.store), "cpu", on_cell, workers=args.workers or cpu_cores())
+    return 0
+
+
+COMMANDS = {"run": command_run, "reproduce": command_reproduce, "sweep": command_sweep, "ship": command_ship}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -15,9 +15,8 @@ import torch
 
 from agmcore import DENOISED
 from agmcore.engine.config import DiagNetTask, RunConfig
-from agmcore.engine.observation import DENOISING_OMEGA, ObservedGroup, clean_arrays, json_values
+from agmcore.engine.observation import DENOISING_OMEGA, EXPLOSION_FACTOR, ObservedGroup, clean_arrays, json_values
 from agmcore.engine.results import RunRecord
-from agmcore.engine.torch_group import EXPLOSION_FACTOR
 from agmcore.optimizers.family import REGISTRY
 from agmcore.problems import diag_net_kernels as kernels
 from agmcore.problems.diag_net import (MAX_EXPONENT_STEP, PROJECTION_ITERATIONS, PROJECTION_TOLERANCE, DiagNetProblem,
@@ -54,30 +53,51 @@ class CompiledDiagNetGroup(ObservedGroup):
     def __init__(self, records: List[RunRecord]):
         self.records = records
         configs = [r.config for r in records]
-        first = configs[0]
-        self.task: DiagNetTask = first.task
-        opt = first.optimizer
-        d = self.task.dim
+        self.task: DiagNetTask = configs[0].task
         seeds = [c.seed for c in configs]
         unique = sorted(set(seeds))
-        self.row = np.array([unique.index(s) for s in seeds], dtype=np.int64)
+        self.row = np.array([unique.index(s) for s in seeds], dtype=np.int64)  # each run's seed's row of the data
+        self._draw_data(unique)
+        self._start(configs, seeds)
+        self._read_hyperparameters(configs)
+        self.noise = LabelNoise(unique, self.task.samples, self.task.noise_law, self.task.batch_size,
+                                torch.float64, torch.device("cpu"))
+        self.zeta = self.batch_weights = None
+        self.position = self.noise.chunk
+        self._watch(configs)
+        self.oracles = None
+        if any(c.oracle_metrics for c in configs):
+            found = [oracle_interpolators(self.task, s) for s in unique]
+            self.oracles = tuple(np.stack([f[i].numpy() for f in found]) for i in (0, 1))
+        self._single: Dict[int, DiagNetProblem] = {}
+        self.t = 0
+
+    def _draw_data(self, unique: List[int]):
+        """w*, the inputs and the clean labels of each seed (rows U)."""
         data = [draw_data(self.task, s) for s in unique]
         self.w_star = np.stack([w.numpy() for w, _ in data])  # (U, d)
         self.z = np.ascontiguousarray(np.stack([z.numpy() for _, z in data]))  # (U, n, d)
         self.y = np.stack([z @ w for w, z in zip(self.w_star, self.z)])  # (U, n), per seed
         self.s = (self.z * self.z).mean(1)  # (U, d)
+
+    def _start(self, configs: List[RunConfig], seeds: List[int]):
+        """Each run's initial u, v and its empty optimizer state, averages and Φ(θ̄)'s warm start."""
         init = [initial_params(self.task, s) for s in seeds]
         self.u = np.stack([p["u"].numpy() for p in init])
         self.v = np.stack([p["v"].numpy() for p in init])
-        runs = len(configs)
+        runs, opt = len(configs), configs[0].optimizer
         self.m_u, self.m_v = np.zeros_like(self.u), np.zeros_like(self.v)
-        self.block = second_moment_block(opt.name, opt.block_size, d)
-        blocks = -(-d // self.block)
+        self.block = second_moment_block(opt.name, opt.block_size, self.task.dim)
+        blocks = -(-self.task.dim // self.block)
         self.s_u, self.s_v = np.zeros((runs, blocks)), np.zeros((runs, blocks))
         self.u_sum, self.v_sum, self.averaged = np.zeros_like(self.u), np.zeros_like(self.v), np.zeros(runs)
         self.u_bar, self.v_bar = self.u.copy(), self.v.copy()  # θ̄ (observation.DENOISING_OMEGA)
         self.duals = np.zeros((runs, self.task.samples))  # Φ(θ̄)'s Newton, warm from the last logging point
         self.denoised_point = None  # Φ(θ̄) at the last logging point
+
+    def _read_hyperparameters(self, configs: List[RunConfig]):
+        """Per-run hyperparameters as arrays, the group's structure flags, and each run's own measure."""
+        runs, opt = len(configs), configs[0].optimizer
         hyper = lambda name: np.array([float(getattr(c.optimizer, name)) for c in configs])  # noqa: E731
         self.lr, self.beta1, self.beta2, self.lam, self.eps = (hyper(k) for k in ("lr", "beta1", "beta2", "lam", "eps"))
         self.delta = np.array([c.task.label_noise for c in configs])
@@ -87,21 +107,16 @@ class CompiledDiagNetGroup(ObservedGroup):
         # the measure tr(S·H) of each run's own preconditioner: SGD's S = I is λ = 0
         self.measure_block = np.full(runs, self.block if member.preconditioned else 1, dtype=np.int64)
         self.measure_lam = self.lam.copy() if member.preconditioned else np.zeros(runs)
-        self.noise = LabelNoise(unique, self.task.samples, self.task.noise_law, self.task.batch_size,
-                                torch.float64, torch.device("cpu"))
-        self.zeta = self.batch_weights = None
-        self.position = self.noise.chunk
+
+    def _watch(self, configs: List[RunConfig]):
+        """What is watched while stepping: divergence (EXPLOSION_FACTOR × the start's loss), the tail
+        average's first step, whether Φ(θ_t) is measured."""
+        runs = len(configs)
         self.alive = np.ones(runs, dtype=bool)
         self.diverged_at = np.full(runs, -1, dtype=np.int64)
         self.average_from = np.array([c.steps - int(c.tail_average * c.steps) for c in configs], dtype=np.int64)
         self.limit = EXPLOSION_FACTOR * np.maximum(self._measures(self.u, self.v)[0][:, 0], 1.0)
         self.project = any(c.manifold_metrics for c in configs)
-        self.oracles = None
-        if any(c.oracle_metrics for c in configs):
-            found = [oracle_interpolators(self.task, s) for s in unique]
-            self.oracles = tuple(np.stack([f[i].numpy() for f in found]) for i in (0, 1))
-        self._single: Dict[int, DiagNetProblem] = {}
-        self.t = 0
 
     # ---------------------------------------------------------------- stepping
     def _next_noise_chunk(self):

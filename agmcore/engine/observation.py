@@ -19,6 +19,7 @@ from agmcore.engine.results import RunRecord
 # it averages roughly the last t/(ω+1) steps and lags the drift by ≈ t/(ω+2). A window that
 # grows with t is scale-free in slow time η²t, whatever η; docs/denoising.md says why ω = 8.
 DENOISING_OMEGA = 8.0
+EXPLOSION_FACTOR = 1e6  # a clean loss above this × max(initial loss, 1) counts as diverged (both loops)
 
 
 def denoising_weight(t: int, omega: float = DENOISING_OMEGA) -> float:

@@ -11,7 +11,7 @@ from typing import Dict, List, Sequence
 import torch
 
 from agmcore import DENOISED
-from agmcore.engine.observation import ObservedGroup, clean_arrays, denoising_weight, json_values
+from agmcore.engine.observation import EXPLOSION_FACTOR, ObservedGroup, clean_arrays, denoising_weight, json_values
 from agmcore.engine.results import RunRecord
 from agmcore.optimizers.family import REGISTRY, make_optimizer
 from agmcore.optimizers.hyper import column
@@ -20,7 +20,6 @@ from agmcore.problems.descriptors import descriptor_of
 from agmcore.problems.projection import denoising_point, project_to_manifold
 from agmcore.problems.sharpness import implied_sharpness
 
-EXPLOSION_FACTOR = 1e6  # a clean loss above this × max(initial loss, 1) counts as diverged
 
 
 def problem_for(task, seeds: Sequence[int], label_noise: Sequence[float], dtype, device, oracles: bool = False):

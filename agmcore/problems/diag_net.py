@@ -168,30 +168,31 @@ class DiagNetProblem(LabelNoiseRegression):
         Along the flow u' = −2c⊙u, v' = 2c⊙v with c = Zᵀr/n, so u = u₀e^{−2s}, v = v₀e^{2s} with
         s = Zᵀλ in the row space of Z, and the end point interpolates: Z w(λ) = y. That is the
         stationarity of the convex dual G(λ) = ¼ Σ_j (u₀_j² e^{−4s_j} + v₀_j² e^{4s_j}) + λᵀy
-        (∇G = y − Zw, ∇²G = 4 Z diag(u² + v²) Zᵀ), solved by Newton's method with a backtracking
+        (∇G = y − Zw, ∇²G = 4 Z diag(u² + v²) Zᵀ; λ, the dual variable, is `dual` in the code, not
+        AdamE's power), solved by Newton's method with a backtracking
         line search on ‖y − Zw‖² until max |Zw − y| ≤ tolerance·(1 + max |y|) (or a run's line
         search finds no decrease: round-off). u⊙v is conserved, as on the flow."""
         a, b = params["u"] ** 2, params["v"] ** 2
         y = self.y.expand(a.shape[0], -1)
         limit = tolerance * (1 + y.abs().amax(1))
 
-        def exponent(lam):
-            return 4 * self.correlate(lam)
+        def exponent(dual):
+            return 4 * self.correlate(dual)
 
-        def flow_point(lam):
-            """(u², v², y − Zw) at the flow point of λ."""
-            s4 = exponent(lam)
+        def flow_point(dual):
+            """(u², v², y − Zw) at the flow point of the dual variable (λ above)."""
+            s4 = exponent(dual)
             u2, v2 = a * torch.exp(-s4), b * torch.exp(s4)
             return u2, v2, y - self.predict(u2 - v2)
 
-        def merit(lam):
-            r = flow_point(lam)[2]
+        def merit(dual):
+            r = flow_point(dual)[2]
             return (r * r).sum(1)
 
-        lam = torch.zeros_like(y)
+        dual = torch.zeros_like(y)
         active = torch.ones(y.shape[0], dtype=torch.bool, device=y.device)
         for _ in range(max_iterations):
-            u2, v2, r = flow_point(lam)
+            u2, v2, r = flow_point(dual)
             active = active & (r.abs().amax(1) > limit)
             if not bool(active.any()):
                 break
@@ -203,10 +204,10 @@ class DiagNetProblem(LabelNoiseRegression):
             # exponent 4s_j by at most MAX_EXPONENT_STEP, then backtrack
             first = (MAX_EXPONENT_STEP / exponent(direction).abs().amax(1)).clamp(max=1.0)
             now = (r * r).sum(1)
-            step = _backtracked(merit, lam, direction, now, -2 * now, first, active)
+            step = _backtracked(merit, dual, direction, now, -2 * now, first, active)
             active = active & (step > 0)
-            lam = lam + step.unsqueeze(1) * direction
-        s2 = exponent(lam) / 2
+            dual = dual + step.unsqueeze(1) * direction
+        s2 = exponent(dual) / 2
         return {"u": params["u"] * torch.exp(-s2), "v": params["v"] * torch.exp(s2)}
 
     # ---------------------------------------------------------------- curvature

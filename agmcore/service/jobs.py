@@ -11,114 +11,32 @@ from __future__ import annotations
 
 import copy
 import json
-import os
+import queue
 import subprocess
-import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-import agmcore
 from agmcore import settings
 from agmcore.engine.config import ConfigError, RunConfig, check_memory
 from agmcore.engine.device import resolve_device
 from agmcore.engine.memory import available_bytes
-from agmcore.engine.results import document_of
+from agmcore.service.job import (CANCELLED, FAILED, FINISHED, INTERRUPTED, QUEUED, RUNNING, Job, fresh_runs,
+                                 progress_of, state_of)
+from agmcore.service.worker_process import WorkerProcess
 from agmcore.storage.store import ResultStore, race_key
 
-QUEUED, RUNNING, FINISHED, CANCELLED, FAILED = "queued", "running", "finished", "cancelled", "failed"
-INTERRUPTED = "interrupted"  # queued or running when the server stopped (found in the store at start)
 PENDING_EVERY = 5.0  # seconds between records of a running race's step in the store
 RESTARTS = 1  # a race whose worker dies starts again once on a fresh worker, then fails
-
-
-def _fresh_runs(configs) -> List[Dict[str, Any]]:
-    return [{"status": QUEUED, "steps_done": 0, "history": {}, "final": {}, "arrays": {}} for _ in configs]
-
-
-@dataclass
-class Job:
-    key: str
-    configs: List[RunConfig]
-    status: str = QUEUED
-    step: int = 0
-    total: int = 0
-    elapsed: float = 0.0
-    runs: List[Dict[str, Any]] = field(default_factory=list)  # merged per-run state (status, history, ...)
-    error: Optional[str] = None
-    cancel_requested: bool = False
-    owner: Optional[str] = None  # the browser session that started it: only it may stop it
-    restarts: int = 0  # times its worker died and it started again on a fresh one (at most RESTARTS)
-    notice: Optional[str] = None  # what happened to it that its viewers should know
-
-    @property
-    def steps_per_second(self) -> float:
-        return self.step / self.elapsed if self.elapsed > 0 else 0.0
-
-    @property
-    def active(self) -> bool:
-        return self.status in (QUEUED, RUNNING)
-
-    def documents(self, **extra):
-        """Each run as a result document (results.document_of), as it stands now; `extra` adds
-        fields such as the device."""
-        return [document_of(config, run, **extra) for config, run in zip(self.configs, self.runs)]
-
-    def owned_by(self, who: Optional[str]) -> bool:
-        """Whether `who` may stop it: the session that started it (anyone, for a race started
-        without an owner, as by the CLI or a test)."""
-        return self.owner is None or self.owner == who
-
-    @classmethod
-    def new(cls, key: str, configs: Sequence[RunConfig], **fields) -> "Job":
-        """A job for this race with no progress yet."""
-        return cls(key, list(configs), total=max(c.steps for c in configs), runs=_fresh_runs(configs), **fields)
+ENDED_KEPT = 16  # ended jobs kept in memory, newest first; older ones are forgotten (the store holds the finished)
 
 
 WATCH_WINDOW = 10.0  # seconds: a session that has not looked at a race for this long no longer counts
 
 
-def _state_of(job: Job) -> tuple:
-    """What a job is, as its viewers must learn at once: everything but its progress (its step,
-    its time and its runs' histories, which change only with its step)."""
-    return (job.status, job.total, job.error, job.cancel_requested, job.owner, job.restarts, job.notice,
-            tuple(run.get("status") for run in job.runs), len(job.runs))
-
-
-def _progress_of(job: Job) -> tuple:
-    return job.step, job.elapsed
-
-
 class Refused(ConfigError):
     """A race the server will not take now (queue full, too many from one browser, too large);
     the message says why and what to do."""
-
-
-class _Slot:
-    """One persistent worker process (agmcore/service/worker.py) and the thread that reads it."""
-
-    def __init__(self, manager: "JobManager"):
-        root = os.path.dirname(os.path.dirname(os.path.abspath(agmcore.__file__)))  # the folder holding agmcore
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")  # write nothing into the app's folder
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "agmcore.service.worker", str(manager.threads), manager.device],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env, cwd=root)
-        self.job: Optional[str] = None
-        self.reader = threading.Thread(target=manager._read, args=(self,), daemon=True, name="job-reader")
-        self.reader.start()
-
-    def send(self, message: Dict[str, Any]) -> bool:
-        """False when the worker is gone (its reader thread then fails its job)."""
-        try:
-            self.process.stdin.write(json.dumps(message) + "\n")
-            self.process.stdin.flush()
-            return True
-        except (BrokenPipeError, OSError, ValueError):
-            return False
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
 
 
 class JobManager:
@@ -136,8 +54,14 @@ class JobManager:
         self._copies: Dict[str, tuple] = {}  # race -> (state, progress, made at, the copy job() hands out)
         self._watchers: Dict[str, Dict[str, float]] = {}  # race -> {session: when it last looked}
         self.pending_every = PENDING_EVERY
+        self._ended: List[str] = []  # keys of ended jobs still in memory, oldest first (at most ENDED_KEPT)
+        # the store is written by one thread, never under the lock: records of races in progress and
+        # finished races, in the order they were asked for
+        self._writes: "queue.Queue" = queue.Queue()
+        self._writer = threading.Thread(target=self._write_store, daemon=True, name="job-store-writer")
+        self._writer.start()
         self._recover_interrupted()
-        self._slots: List[_Slot] = [_Slot(self) for _ in range(self.workers)] if warm else []
+        self._slots: List[WorkerProcess] = [WorkerProcess(self) for _ in range(self.workers)] if warm else []
 
     def _recover_interrupted(self):
         """Races a previous server left queued or running: reported as interrupted at their step."""
@@ -148,6 +72,7 @@ class JobManager:
                 notice=f"This race was interrupted at step {step:,} when the server restarted. Press Run to run it "
                        "again.")
             self.store.drop_pending(entry["key"])
+            self._ended_now(entry["key"])
 
     # ------------------------------------------------------------------ public API
     def submit(self, configs: Sequence[RunConfig], owner: Optional[str] = None) -> str:
@@ -173,16 +98,36 @@ class JobManager:
         drop it once the race has ended (caller holds the lock)."""
         job = self._jobs[key]
         if not job.active:
-            self.store.drop_pending(key)
+            self._writes.put(("drop", key))
             self._recorded.pop(key, None)
             return
         now = time.monotonic()
         if force or now - self._recorded.get(key, -self.pending_every) >= self.pending_every:
+            self._writes.put(("pending", job.configs, job.step))
+            self._recorded[key] = now
+
+    def _write_store(self):
+        """The writer thread: each store write in turn, outside the manager's lock."""
+        while True:
+            write = self._writes.get()
             try:
-                self.store.put_pending(job.configs, job.step)
-                self._recorded[key] = now
-            except Exception:  # a full disk must not stop the race; it only loses the record
+                if write is None:
+                    return
+                kind, *rest = write
+                if kind == "pending":
+                    self.store.put_pending(*rest)
+                elif kind == "drop":
+                    self.store.drop_pending(*rest)
+                elif kind == "race":
+                    self._store_race(*rest)
+            except Exception:  # a full disk must not stop a race: a record of progress is lost, nothing more
                 pass
+            finally:
+                self._writes.task_done()
+
+    def flush(self):
+        """Wait until every store write asked for so far is done."""
+        self._writes.join()
 
     def _admit(self, configs: Sequence[RunConfig], owner: Optional[str]):
         """Refuse a new race the server cannot take now (caller holds the lock)."""
@@ -216,7 +161,7 @@ class JobManager:
                 self._copies.pop(key, None)
                 self._watchers.pop(key, None)
                 return copy.deepcopy(job)
-            state, progress = _state_of(job), _progress_of(job)
+            state, progress = state_of(job), progress_of(job)
             cached = self._copies.get(key)  # (state, progress, made at, copy)
             if (cached is None or cached[0] != state
                     or (cached[1] != progress and now - cached[2] >= max_age)):
@@ -258,6 +203,7 @@ class JobManager:
                 job.status = CANCELLED
                 for run in job.runs:
                     run["status"] = CANCELLED
+                self._ended_now(key)
                 self._record(key)
                 return
             for slot in self._slots:
@@ -267,6 +213,8 @@ class JobManager:
     def shutdown(self):
         with self._lock:
             slots, self._slots = self._slots, []
+        self._writes.put(None)  # the writer ends once what was asked for before is written
+        self._writer.join(timeout=30)
         for slot in slots:
             if slot.job is not None:
                 slot.send({"type": "cancel", "job": slot.job})
@@ -287,7 +235,7 @@ class JobManager:
         while self._queue:
             slot = next((s for s in self._slots if s.job is None), None)
             if slot is None and len(self._slots) < self.workers:
-                slot = _Slot(self)
+                slot = WorkerProcess(self)
                 self._slots.append(slot)
             if slot is None:
                 return
@@ -317,7 +265,7 @@ class JobManager:
             job.restarts += 1
             job.notice = (f"Its worker process stopped unexpectedly at step {reached:,}; the race started again on "
                           f"a fresh worker.")
-            job.status, job.step, job.elapsed, job.runs = QUEUED, 0, 0.0, _fresh_runs(job.configs)
+            job.status, job.step, job.elapsed, job.runs = QUEUED, 0, 0.0, fresh_runs(job.configs)
             self._queue.insert(0, key)
             self._record(key, force=True)
         else:
@@ -329,6 +277,7 @@ class JobManager:
         if job is not None:
             job.status, job.error = FAILED, message
             self._record(key)
+            self._ended_now(key)
 
     def _free(self, key: str):
         for slot in self._slots:
@@ -336,7 +285,7 @@ class JobManager:
                 slot.job = None
         self._dispatch()
 
-    def _read(self, slot: _Slot):
+    def _read(self, slot: WorkerProcess):
         """Reader thread of one worker: merge its messages into the jobs."""
         for line in slot.process.stdout:
             try:
@@ -386,13 +335,37 @@ class JobManager:
             self._record(job.key)  # ended: its record of being in progress goes
 
     def _settle(self, job: Job):
+        """A race whose worker is done: cancelled, or stored (by the writer thread) and then finished."""
         statuses = {r["status"] for r in job.runs}
         if CANCELLED in statuses:
             job.status = CANCELLED
+            self._ended_now(job.key)
             return
         records = job.documents(device=str(resolve_device(self.device)))  # the device used, not "auto"
+        self._writes.put(("race", job, records))
+
+    def _store_race(self, job: Job, records: List[Dict[str, Any]]):
+        """In the writer thread: store a finished race, then mark it finished (so a Run of it finds it
+        stored); a full disk must not lose the run: it stays in memory with the error."""
         try:
             self.store.put_race(job.configs, records)
-            job.status = FINISHED
-        except Exception as e:  # a full disk must not lose the run: it stays in memory
-            job.status, job.error = FINISHED, f"could not store the result: {e}"
+            error = None
+        except Exception as e:
+            error = f"could not store the result: {e}"
+        with self._lock:
+            job.status, job.error = FINISHED, error
+            self._record(job.key)
+            self._ended_now(job.key)
+
+    def _ended_now(self, key: str):
+        """Keep the newest ENDED_KEPT ended jobs in memory; forget older ones (caller holds the lock)."""
+        if key in self._ended:
+            self._ended.remove(key)
+        self._ended.append(key)
+        while len(self._ended) > ENDED_KEPT:
+            old = self._ended.pop(0)
+            job = self._jobs.get(old)
+            if job is not None and not job.active:
+                del self._jobs[old]
+                self._copies.pop(old, None)
+                self._watchers.pop(old, None)
