@@ -1,5 +1,0 @@
-import sys
-
-from agmcore.command.cli import main
-
-sys.exit(main())

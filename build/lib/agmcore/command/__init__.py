@@ -1,1 +1,0 @@
-"""Layer 8, command: the agmcore CLI."""

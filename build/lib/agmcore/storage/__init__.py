@@ -1,1 +1,0 @@
-"""Layer 5, storage: the content-keyed result store and atomic output files."""
