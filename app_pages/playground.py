@@ -1,4 +1,6 @@
 """Playground: race optimizers on the same data, init and label-noise stream, live."""
+import time
+
 import streamlit as st
 
 from agmcore.engine.config import ConfigError
@@ -12,6 +14,7 @@ from ui.frame import teacher_mode
 from ui.services import manager, session_id, store
 
 REFRESH_SECONDS = 1.0
+LIVE_VIEW = "pg_live_view"  # the live race's snapshot this session draws: (race, step, status), its documents, since
 BIND = dict(bind="query-params")
 
 
@@ -100,8 +103,11 @@ def live(race, interval):
     jobs.watching(race, me)
     job = job_status.show(jobs, race, interval=interval)
     if job is not None and job.step > 0:
-        race_view.draw(_documents_at(race, job.step, job.status, job), key="live", x=x, projected=True,
-                       snapshot=(race, job.step, job.status))
+        snapshot, now = (race, job.step, job.status), time.monotonic()
+        held = st.session_state.get(LIVE_VIEW)
+        if not job_status.keeps_view(held, snapshot, now, job_status.chart_interval(interval)):
+            held = st.session_state[LIVE_VIEW] = (snapshot, _documents_at(*snapshot, job), now)
+        race_view.draw(held[1], key="live", x=x, projected=True, snapshot=held[0])
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -112,12 +118,15 @@ def _documents_at(race: str, step: int, status: str, _job) -> list:
 
 job = jobs.job(key)
 stored = None if job is not None and job.active else store().usable_race(key)  # damaged: run it again
+if job is None or not job.active:
+    st.session_state.pop(LIVE_VIEW, None)  # nothing live to hold
 if job is not None and job.active:
     viewers = jobs.watching(key, me)
     interval = job_status.refresh_interval(viewers, REFRESH_SECONDS)
     st.fragment(live, run_every=None if paused else interval)(key, interval)
     if viewers >= job_status.CROWD:
-        st.caption(f"{viewers} browsers are watching this race: it refreshes every {interval:g} s.")
+        st.caption(f"{viewers} browsers are watching this race: it refreshes every {interval:g} s, "
+                   f"its charts every {job_status.chart_interval(interval):g} s.")
 elif stored is not None:
     st.success("Finished. This race is stored: its permalink reopens it exactly.")
     st.page_link("app_pages/result.py", label="Permalink to this result", icon=":material/link:", query_params={"run": key})

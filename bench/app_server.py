@@ -24,16 +24,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(workers: int = 1, timeout: float = 90) -> Tuple[subprocess.Popen, str]:
-    """(the server process, its URL) once /_stcore/health answers ok; raises RuntimeError if it does not."""
+def start_app(workers: int = 1, timeout: float = 90, root: str = ROOT) -> Tuple[subprocess.Popen, str]:
+    """(the server process, its URL) once /_stcore/health answers ok; raises RuntimeError if it does not.
+    `root`: the checkout to serve (another one, e.g. a git worktree of a baseline, imports its own agmcore)."""
     port = _free_port()
     env = dict(os.environ, SHARPNESS_LAB_STORE=tempfile.mkdtemp(prefix="sharpness-lab-browser-"),
                SHARPNESS_LAB_WORKERS=str(workers))
+    if root != ROOT:
+        env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p])
     log = open(os.path.join(tempfile.gettempdir(), f"streamlit-{port}.log"), "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -47,9 +50,9 @@ def start_app(workers: int = 1, timeout: float = 90) -> Tuple[subprocess.Popen, 
 
 
 @contextlib.contextmanager
-def running_app(workers: int = 1) -> Iterator[Tuple[subprocess.Popen, str]]:
+def running_app(workers: int = 1, root: str = ROOT) -> Iterator[Tuple[subprocess.Popen, str]]:
     """start_app for the length of a `with` block, then stop the server."""
-    proc, url = start_app(workers=workers)
+    proc, url = start_app(workers=workers, root=root)
     try:
         yield proc, url
     finally:

@@ -15,10 +15,11 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
 
-def long_race(seed: int) -> str:
+def long_race(seed: int, dim: int = 2000) -> str:
     """The Playground URL query of a race that runs for minutes on one core (d = 2000 at 5·10⁶
-    steps), so a classroom can watch it live; each bench or test takes its own seed."""
-    return f"pg_dim=2000&pg_samples=40&pg_sparsity=5&pg_steps=5000000&pg_seed={seed}"
+    steps), so a classroom can watch it live; each bench or test takes its own seed. A smaller
+    `dim` logs its points faster (d = 200: several a second)."""
+    return f"pg_dim={dim}&pg_samples=40&pg_sparsity=5&pg_steps=5000000&pg_seed={seed}"
 
 
 def step_of(progress: str) -> Optional[int]:
@@ -30,7 +31,7 @@ def step_of(progress: str) -> Optional[int]:
 class Viewer(threading.Thread):
     """One viewer of `page` (e.g. "playground") with URL query `query`. Counts what it received:
     `charts` (plotly charts drawn), `runs` (script runs finished), `first_chart` (seconds from
-    connecting to the first chart, None before one)."""
+    connecting to the first chart, None before one), `views` (the chart ids of each run)."""
 
     def __init__(self, url: str, page: str, query: str = ""):
         super().__init__(daemon=True)
@@ -40,6 +41,9 @@ class Viewer(threading.Thread):
         self.fragments: dict = {}  # fragment id -> rerun interval (seconds), as the server asked
         self.buttons: dict = {}  # label -> widget id of the buttons drawn
         self.progress: list = []  # the progress bar's texts, in the order received ("step 1,200 of …")
+        self.views: list = []  # per script or fragment run that drew charts: the ids of those charts (an id
+        # changes with its figure)
+        self._drawn: list = []
         self._ws = None
         self.error: Optional[str] = None
         self._stop, self._send_lock = threading.Event(), threading.Lock()
@@ -99,10 +103,14 @@ class Viewer(threading.Thread):
                         self.fragments.clear()
                     elif kind == "script_finished":
                         self.runs += 1
+                        if self._drawn:
+                            self.views.append(tuple(self._drawn))
+                        self._drawn = []
                     elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                         element = msg.delta.new_element
                         if element.WhichOneof("type") == "plotly_chart":
                             self.charts += 1
+                            self._drawn.append(element.plotly_chart.id)
                             if self.first_chart is None:
                                 self.first_chart = time.monotonic() - start
                         elif element.WhichOneof("type") == "button":

@@ -138,7 +138,10 @@ def _screenshot_every_page(browser, server, result_href):
 
 CLASSROOM_RACE = long_race(seed=4244)
 CLASSROOM = 10  # browsers that open the lecturer's race
-CHART_WITHIN = 60  # seconds for all of them to load the app and see a chart (2 cores, shared with the race)
+# seconds after which a tab that has drawn no chart is stuck: not a speed claim. Ten Chromium tabs
+# share this machine's two cores with the server and the race, and loading the app is most of their
+# wait (docs/benchmarks.md, "Ten real browsers"; bench/bench_classroom_browsers.py measures it)
+STUCK_AFTER = 240
 # seconds for every step counter to move on: the ten tabs slow the race to ≈ 6,000 steps/s, a
 # logged step (12,500) every ≈ 2 s, and a tab drawing seven charts on a shared core lags behind
 COUNTER_WITHIN = 30
@@ -162,12 +165,12 @@ def test_ten_browsers_watch_the_lecturers_race(server, browser):
         for page in viewers:  # the class opens the link at once
             page.goto(url, wait_until="commit")
         opened, first_chart = time.perf_counter(), [None] * CLASSROOM
-        while None in first_chart and time.perf_counter() - opened < CHART_WITHIN:
+        while None in first_chart and time.perf_counter() - opened < STUCK_AFTER:
             for i, page in enumerate(viewers):
                 if first_chart[i] is None and page.get_by_test_id("stPlotlyChart").count():
                     first_chart[i] = round(time.perf_counter() - opened, 1)
             lecturer.wait_for_timeout(250)
-        assert None not in first_chart, f"{first_chart.count(None)} of {CLASSROOM} saw no chart in {CHART_WITHIN} s"
+        assert None not in first_chart, f"{first_chart.count(None)} of {CLASSROOM} saw no chart in {STUCK_AFTER} s"
         before = [_step(page) for page in viewers]
         after, deadline = list(before), time.perf_counter() + COUNTER_WITHIN
         while any(b <= a for a, b in zip(before, after)) and time.perf_counter() < deadline:
@@ -183,8 +186,10 @@ def test_ten_browsers_watch_the_lecturers_race(server, browser):
         with open(os.path.join(ARTIFACTS, "classroom-timings.json"), "w") as f:
             json.dump({"browsers": CLASSROOM, "first_chart_s": first_chart,
                        "steps_before": before, "steps_after": after}, f)
+        for context in contexts[1:]:  # the class leaves: the lecturer's tab gets the CPU it needs to stop
+            context.close()
         lecturer.get_by_role("button", name="■ Stop").click()  # frees the worker for what follows
         sync_api.expect(lecturer.get_by_text("Stopped at step")).to_be_visible(timeout=30_000)
     finally:
         for context in contexts:
-            context.close()
+            context.close()  # closing one that is closed already does nothing

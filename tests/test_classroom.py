@@ -9,13 +9,25 @@ import pytest
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
 from agmcore.service.jobs import WATCH_WINDOW, JobManager
 from agmcore.storage.store import ResultStore
-from ui.job_status import CROWD, frame_age, refresh_interval
+from ui.job_status import CHART_REFRESHES, CROWD, chart_interval, frame_age, keeps_view, refresh_interval
 
 
 def test_a_crowd_slows_the_refresh_in_steps():
     assert [refresh_interval(v, 1.0) for v in (1, 9, 10, 19, 20, 30, 100, 1000)] == [1, 1, 2, 2, 3, 4, 4, 4]
     assert refresh_interval(CROWD * 3, 0.5) == 2.0
     assert refresh_interval(10**6, 1.0) * 2 <= WATCH_WINDOW  # refreshing viewers stay counted
+
+
+def test_a_live_view_redraws_its_charts_every_other_refresh():
+    assert CHART_REFRESHES == 2 and chart_interval(1.0) == 2.0 and chart_interval(refresh_interval(20, 1.0)) == 6.0
+    held = (("race", 12_500, "running"), ["documents"], 100.0)
+    every = chart_interval(1.0)
+    assert not keeps_view(None, ("race", 12_500, "running"), 100.0, every)  # nothing drawn yet: draw
+    assert keeps_view(held, ("race", 25_000, "running"), 101.0, every)  # one refresh later: the same charts
+    assert keeps_view(held, ("race", 25_000, "running"), 101.7, every)  # a late refresh is still the first
+    assert not keeps_view(held, ("race", 37_500, "running"), 101.9, every)  # the second refresh, a little early
+    assert not keeps_view(held, ("race", 12_500, "finished"), 100.5, every)  # a change of state shows at once
+    assert not keeps_view(held, ("other race", 100, "running"), 100.5, every)  # so does another race
 
 
 def test_watching_counts_recent_sessions_only(tmp_path):
@@ -122,6 +134,9 @@ def test_a_shared_figure_draws_the_same_chart_from_one_dict():
     assert plain.proto.spec == once.proto.spec and '"Φ(θ̄) ½"' in once.proto.spec
 
 
+WATCHED = 20  # seconds the ten viewers watch
+
+
 @pytest.mark.slow
 def test_ten_viewers_of_one_race_each_see_it_live():
     from bench.app_server import running_app
@@ -141,12 +156,16 @@ def test_ten_viewers_of_one_race_each_see_it_live():
             viewers = [Viewer(url, "playground", race) for _ in range(10)]
             for viewer in viewers:
                 viewer.start()
-            time.sleep(20)
+            time.sleep(WATCHED)
             for viewer in viewers:
                 assert viewer.error is None, viewer.error
                 assert viewer.first_chart is not None and viewer.first_chart < 20  # every viewer saw the race
                 steps = [s for s in map(step_of, viewer.progress) if s is not None]
                 assert len(set(steps)) >= 2 and steps == sorted(steps)  # its step counter moved forward
+                # its charts changed at most once every chart_interval of the refresh it was given
+                changes = sum(a != b for a, b in zip(viewer.views, viewer.views[1:]))
+                every = chart_interval(max(viewer.fragments.values()))
+                assert len(viewer.views) >= 2 and changes <= WATCHED / every + 1, (changes, len(viewer.views), every)
             assert "■ Stop" in lecturer.buttons
             # past the watch window, eleven still count (each refresh records its session), so a
             # newcomer is given the crowd's slower refresh

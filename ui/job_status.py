@@ -36,6 +36,28 @@ def frame_age(interval: float) -> float:
     return FRAME_SHARE * interval
 
 
+CHART_REFRESHES = 2  # a live view redraws its charts at every second refresh (docs/benchmarks.md,
+# "A live view in the browser"); its progress line moves at every one
+
+
+def chart_interval(interval: float) -> float:
+    """Seconds between redraws of a live view's charts, for a view refreshing every `interval` s.
+    Streamlit draws a changed figure as a new chart, from scratch: the seven charts of a race cost
+    the browser most of a core at one redraw a second, which a student's laptop, or a tab among
+    many, cannot spare; the progress line, which costs next to nothing, still moves every refresh."""
+    return CHART_REFRESHES * interval
+
+
+def keeps_view(held: Optional[tuple], snapshot: tuple, now: float, every: float) -> bool:
+    """Whether a live view keeps drawing the snapshot it `held` ((race, step, status), its documents,
+    when it was first drawn) rather than `snapshot`, the newest (race, step, status): for the same
+    race in the same state, until FRAME_SHARE·`every` seconds (the refreshes' jitter) have passed."""
+    if held is None:
+        return False
+    (race, _, status), _, since = held
+    return race == snapshot[0] and status == snapshot[2] and now - since < FRAME_SHARE * every
+
+
 def show(jobs: JobManager, key: str, prefix: str = "", interval: float = 0.0) -> Optional[Job]:
     """Draw the status; returns the running job, None while it waits. Reruns the app once it ended.
     `interval`: the seconds between this live view's refreshes, when it shares frames (frame_age).

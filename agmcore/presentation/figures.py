@@ -26,7 +26,7 @@ from agmcore.optimizers.family import REGISTRY
 from agmcore.optimizers.naming import legend_label
 from agmcore.problems.descriptors import descriptor_of
 
-MAX_POINTS = 1000  # points a trace sends to the browser at most (a live view is redrawn every second)
+MAX_POINTS = 1000  # points a trace sends to the browser at most (a live view is redrawn every 2 s)
 # one colour per optimizer, from its descriptor (optimizers/family.py)
 OPTIMIZER_COLORS = {name: member.color for name, member in REGISTRY.items()}
 COLORS = tuple(OPTIMIZER_COLORS.values())
