@@ -1,3 +1,4 @@
+import os
 import sys
 
 import pytest
@@ -20,3 +21,22 @@ def _real_main_module():
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
+
+
+APP_SERVICES = {"SHARPNESS_LAB_STORE": None, "SHARPNESS_LAB_WORKERS": "1"}  # None: a folder of the session's
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _app_services_of_the_session(tmp_path_factory):
+    """The app's server-wide services (ui/services.py: one store and one job manager per process,
+    read from the environment once) use a store of this test session's own and one worker, for
+    every test module, whichever runs first: no test writes to a user's store."""
+    saved = {name: os.environ.get(name) for name in APP_SERVICES}
+    for name, value in APP_SERVICES.items():
+        os.environ[name] = value or str(tmp_path_factory.mktemp("store"))
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -1,21 +1,15 @@
 """Every page with AppTest: renders, controls, a tiny race, stored results, bad keys."""
 import json
 import os
-import tempfile
 import time
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
-# One store for this module's server-wide services (st.cache_resource lives per process).
-os.environ["SHARPNESS_LAB_STORE"] = tempfile.mkdtemp(prefix="sharpness-lab-test-store-")
-os.environ["SHARPNESS_LAB_WORKERS"] = "1"
-
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig  # noqa: E402
-from agmcore.engine.results import to_document  # noqa: E402
-from agmcore.engine.runner import run_all  # noqa: E402
-from agmcore.storage.store import ResultStore, race_key  # noqa: E402
+from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.engine.results import to_document
+from agmcore.engine.runner import run_all
+from agmcore.storage.store import ResultStore, race_key
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APP = os.path.join(ROOT, "app.py")
@@ -205,6 +199,7 @@ def test_experiments_page_shows_a_stored_sweep(monkeypatch):
     assert len(at.get("plotly_chart")) == 1
 
 
+@pytest.mark.slow  # an agmcore sweep process
 def test_experiments_page_runs_the_missing_cells_as_a_sweep_into_the_store(monkeypatch):
     """The page's run is the CLI's chunked sweep: every cell stored under its own key, counted out
     of the total, and no Gallery race made of them."""

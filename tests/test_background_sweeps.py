@@ -1,7 +1,11 @@
 """The server's background sweeps: `agmcore sweep` processes that store every cell, counted as they finish."""
+import pytest
+
 from agmcore.service.background_sweeps import BackgroundSweeps
 from agmcore.storage.store import ResultStore
 from tests.helpers import tiny_runs, wait_until
+
+pytestmark = pytest.mark.slow  # each test starts an agmcore sweep process
 
 
 def _cells(seeds=2):

@@ -7,8 +7,9 @@ import time
 import pytest
 
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
+from agmcore.service.job import RUNNING, Job
 from agmcore.service.jobs import WATCH_WINDOW, JobManager
-from agmcore.storage.store import ResultStore
+from agmcore.storage.store import ResultStore, race_key
 from ui.job_status import CHART_REFRESHES, CROWD, chart_interval, frame_age, keeps_view, refresh_interval
 
 
@@ -40,9 +41,7 @@ def test_watching_counts_recent_sessions_only(tmp_path):
 
 
 def test_every_viewer_gets_the_same_copy_until_the_job_changes(tmp_path):
-    jobs = JobManager(ResultStore(str(tmp_path / "store")), workers=1, warm=False)
-    config = RunConfig(task=DiagNetTask(dim=8, samples=4, sparsity=1), optimizer=OptimizerConfig(name="sgd"), steps=50)
-    key = jobs.submit([config])
+    jobs, key = _running_race(tmp_path)
     first, again = jobs.job(key), jobs.job(key)
     assert first is again  # no copy per viewer while nothing changed
     with jobs._lock:  # as a snapshot from the worker would
@@ -57,10 +56,15 @@ def test_every_viewer_gets_the_same_copy_until_the_job_changes(tmp_path):
     jobs.shutdown()
 
 
-def _queued_race(tmp_path):
+def _running_race(tmp_path):
+    """A manager holding one race that is running as far as its viewers can tell, with no worker
+    behind it: the test plays the worker's part (_progress), and nothing else moves the race."""
     jobs = JobManager(ResultStore(str(tmp_path / "store")), workers=1, warm=False)
     config = RunConfig(task=DiagNetTask(dim=8, samples=4, sparsity=1), optimizer=OptimizerConfig(name="sgd"), steps=50)
-    return jobs, jobs.submit([config])
+    key = race_key([config])
+    with jobs._lock:
+        jobs._jobs[key] = Job.new(key, [config], status=RUNNING)
+    return jobs, key
 
 
 def _progress(jobs, key, step):
@@ -69,7 +73,7 @@ def _progress(jobs, key, step):
 
 
 def test_a_live_copy_holds_progress_back_for_a_frame_but_never_a_change_of_state(tmp_path):
-    jobs, key = _queued_race(tmp_path)
+    jobs, key = _running_race(tmp_path)
     first = jobs.job(key, max_age=1.0, now=100.0)
     _progress(jobs, key, 10)
     assert jobs.job(key, max_age=1.0, now=100.5) is first  # within the frame: the same snapshot
@@ -87,7 +91,7 @@ def test_a_live_copy_holds_progress_back_for_a_frame_but_never_a_change_of_state
 def _copies_made(tmp_path, phases, interval, max_age, seconds=60.0, snapshot_every=0.8):
     """Sessions refreshing every `interval` from their `phases` watch a race whose worker reports a
     step every `snapshot_every` seconds: how many distinct copies (so figure builds) they read."""
-    jobs, key = _queued_race(tmp_path)
+    jobs, key = _running_race(tmp_path)
     events = sorted([(i * snapshot_every, "step") for i in range(1, int(seconds / snapshot_every))]
                     + [(phase + i * interval, "view") for phase in phases for i in range(int(seconds / interval))])
     seen = {}  # id -> copy (kept, so no id is reused)

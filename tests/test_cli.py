@@ -13,12 +13,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _cli(*args):
+    """The command from the shell, in a process of its own (slow: it imports torch)."""
     return subprocess.run([sys.executable, "-m", "agmcore", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-def test_run_writes_the_schema(tmp_path):
+def _main(capsys, *args):
+    """The command in this process (cli.main): its exit status, standard output and error."""
+    from agmcore.command.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
+
+
+def test_run_writes_the_schema(tmp_path, capsys):
     out = tmp_path / "run.json"
-    proc = _cli("run", "--task", "diag-net", "--optimizer", "adam", "--dim", "30", "--samples", "10", "--sparsity", "2",
+    proc = _main(capsys, "run", "--task", "diag-net", "--optimizer", "adam", "--dim", "30", "--samples", "10", "--sparsity", "2",
                 "--label-noise", "0.5", "--lr", "0.1", "--beta1", "0.9", "--beta2", "0.9", "--no-bias-correction",
                 "--steps", "300", "--log-every", "100", "--seed", "1", "--device", "cpu", "--dtype", "float64",
                 "--out", str(out))
@@ -38,8 +48,8 @@ def test_run_writes_the_schema(tmp_path):
     assert "steps/s" in proc.stderr  # the progress bar
 
 
-def test_matrix_factorization_to_stdout():
-    proc = _cli("run", "--task", "matrix-factorization", "--optimizer", "adafactor", "--dim", "6", "--rank", "1",
+def test_matrix_factorization_to_stdout(capsys):
+    proc = _main(capsys, "run", "--task", "matrix-factorization", "--optimizer", "adafactor", "--dim", "6", "--rank", "1",
                 "--depth", "3", "--samples", "20", "--steps", "50", "--log-every", "25", "--quiet")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
@@ -48,8 +58,8 @@ def test_matrix_factorization_to_stdout():
     assert {"effective_rank_denoised", "nuclear_norm_denoised", "test_loss_denoised"} <= set(doc["final"])
 
 
-def test_two_scheme_flag():
-    proc = _cli("run", "--lr", "0.05", "--two-scheme", "10", "--steps", "5", "--quiet", "--dim", "5", "--sparsity", "1")
+def test_two_scheme_flag(capsys):
+    proc = _main(capsys, "run", "--lr", "0.05", "--two-scheme", "10", "--steps", "5", "--quiet", "--dim", "5", "--sparsity", "1")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["config"]["optimizer"]["beta2"] == pytest.approx(1 - 10 * 0.05**2)
 
@@ -85,24 +95,26 @@ def test_bad_input_is_one_line_exit_2(args, fragment, capsys):
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in err
 
 
+@pytest.mark.slow  # a process of its own
 def test_bad_input_exits_2_from_the_shell():
     proc = _cli("run", "--out", "/dev/full")
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip() == "agmcore: error: --out /dev/full is not a regular file (a device or a special file)"
 
 
-def test_tail_average_flag(tmp_path):
+def test_tail_average_flag(tmp_path, capsys):
     out = tmp_path / "run.json"
-    proc = _cli("run", "--optimizer", "adam", "--dim", "20", "--samples", "8", "--sparsity", "2", "--steps", "200",
+    proc = _main(capsys, "run", "--optimizer", "adam", "--dim", "20", "--samples", "8", "--sparsity", "2", "--steps", "200",
                 "--log-every", "100", "--tail-average", "0.5", "--quiet", "--device", "cpu", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     doc = loads(out.read_text())
     assert doc["config"]["tail_average"] == 0.5 and set(doc["params_avg"]) == {"u", "v"}
     assert {"trace_H_avg", "l_half_avg"} <= set(doc["final"])
-    bad = _cli("run", "--steps", "10", "--tail-average", "1.5", "--quiet")
+    bad = _main(capsys, "run", "--steps", "10", "--tail-average", "1.5", "--quiet")
     assert bad.returncode == 2 and "tail_average must be in [0, 1)" in bad.stderr
 
 
+@pytest.mark.slow  # a process of its own
 def test_sigterm_stops_the_run_and_still_writes_it(tmp_path):
     """SIGTERM is handled like Ctrl-C: the run stops and its file says "cancelled"."""
     import signal
@@ -138,6 +150,7 @@ def test_an_interrupted_write_keeps_the_earlier_result(tmp_path, monkeypatch):
     assert path.read_text() == '{"old": true}' and os.listdir(tmp_path) == ["run.json"]
 
 
+@pytest.mark.slow  # a process of its own
 def test_the_installed_agmcore_command():
     """requirements.txt installs this project (pyproject.toml), which provides the `agmcore` command."""
     import shutil

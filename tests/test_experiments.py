@@ -102,6 +102,7 @@ def test_reproduce_bad_input(capsys):
     assert "--workers must be at least 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # two pool processes
 def test_parallel_sweep_gives_the_same_documents():
     """Chunks run in two worker processes give byte-identical results to one process."""
     cells = [_cell(10), _cell(10, seed=1), _cell(15, name="sgd"), _cell(12, name="rmsprop")]

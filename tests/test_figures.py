@@ -55,6 +55,7 @@ def test_history_csv(diag_docs):
     assert "weight_profile" not in rows[0]
 
 
+@pytest.mark.slow  # kaleido starts Chromium
 def test_figure_export(diag_docs):
     data = figure_bytes(figures.loss_figure(diag_docs))
     if figure_format()[0] == "png":

@@ -87,6 +87,7 @@ def test_a_shipped_experiment_is_shown_only_for_its_own_cells(tmp_path):
     assert shipped.shipped_experiment("adame-lambda", keys, str(tmp_path)) is None
 
 
+@pytest.mark.slow  # runs agmcore ship's experiments
 def test_ship_writes_races_and_experiments_and_drops_races_no_longer_shipped(tmp_path, race, monkeypatch):
     configs, docs = race
     folder = str(tmp_path / "assets")

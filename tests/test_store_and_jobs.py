@@ -67,6 +67,7 @@ def manager(tmp_path):
     jobs.shutdown()
 
 
+@pytest.mark.slow  # a worker process
 def test_jobs_dedupe_queue_and_store(manager, monkeypatch):
     sent = []  # the races handed to worker processes
     send = WorkerProcess.send
@@ -85,6 +86,7 @@ def test_jobs_dedupe_queue_and_store(manager, monkeypatch):
     assert sent == [key, other] and manager.job(key).status == FINISHED
 
 
+@pytest.mark.slow  # a worker process
 def test_jobs_cancel_running_and_queued(manager):
     running, waiting = _configs(steps=10**7), _configs(steps=10**7, seed=2)
     a, b = manager.submit(running), manager.submit(waiting)
@@ -159,6 +161,7 @@ def test_settings_that_cannot_work_are_refused_by_name(name, value, fragment):
     assert settings.store_limit({}) == settings.DEFAULT_STORE_LIMIT
 
 
+@pytest.mark.slow  # a worker process
 def test_only_the_starter_may_stop_a_race(manager):
     key = manager.submit(_configs(steps=10**7, seed=21), owner="lecturer")
     assert manager.submit(_configs(steps=10**7, seed=21), owner="student") == key  # attaching
@@ -170,6 +173,7 @@ def test_only_the_starter_may_stop_a_race(manager):
     _wait(lambda: manager.job(key).status == CANCELLED)
 
 
+@pytest.mark.slow  # a worker process
 def test_the_queue_is_bounded_per_server_and_per_browser(tmp_path, monkeypatch):
     from agmcore.service.jobs import Refused
 
@@ -189,6 +193,7 @@ def test_the_queue_is_bounded_per_server_and_per_browser(tmp_path, monkeypatch):
         manager.shutdown()
 
 
+@pytest.mark.slow  # a worker process
 def test_a_race_too_large_for_memory_now_is_refused(tmp_path, monkeypatch):
     """The check covers the whole race (every optimizer) against memory available at admission."""
     from agmcore.service import jobs
@@ -235,6 +240,7 @@ def test_a_restart_reports_interrupted_races(tmp_path):
     first.shutdown()
 
 
+@pytest.mark.slow  # a worker process
 def test_a_finished_race_leaves_no_record_of_being_in_progress(manager):
     key = manager.submit(_configs(steps=200, seed=43))
     _wait(lambda: manager.job(key).status == FINISHED)
