@@ -2,7 +2,7 @@
 import streamlit as st
 
 from agmcore import settings
-from ui.frame import apply_teacher_mode
+from ui.page_frame import apply_teacher_mode
 
 st.set_page_config(page_title="sharpness-lab", layout="wide")
 try:

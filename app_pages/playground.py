@@ -1,68 +1,50 @@
-"""Playground: race optimizers on the same data, init and label-noise stream, live."""
+"""Playground: race optimizers on the same data, init and label-noise stream, live.
+
+Each knob is a slider on the scale it is explored on (playground.SCALES), bound to the URL; a
+moved slider re-runs a race the engine finishes quickly (presentation.auto_run) and the previous
+setting's race stays in view, dotted, beside the new one (race_view.Previous)."""
 import time
 
 import streamlit as st
 
 from agmcore.engine.config import ConfigError
-from agmcore.optimizers.family import OPTIMIZER_NAMES, REGISTRY
-from agmcore.presentation.playground import BOUNDS, DEFAULTS, TASK_KEYS, TASK_NAMES, build_race, check_url, key_of
-from agmcore.problems.descriptors import TASKS
+from agmcore.engine.speed import estimated_seconds
+from agmcore.presentation import auto_run
+from agmcore.presentation.playground import DEFAULTS, build_race, setting_changes
 from agmcore.service.jobs import INTERRUPTED, Refused
 from agmcore.storage.store import race_key
-from ui import job_status, race_view, replay, url
-from ui.frame import teacher_mode
+from ui import job_status, playground_controls, race_view, replay
+from ui.page_frame import teacher_mode
 from ui.services import manager, session_id, store
 
 REFRESH_SECONDS = 1.0
 LIVE_VIEW = "pg_live_view"  # the live race's snapshot this session draws: (race, step, status), its documents, since
-BIND = dict(bind="query-params")
+SEEN = "pg_seen"  # the race the settings named at the last run
+SHOWN, PREVIOUS = "pg_shown", "pg_previous"  # (race, settings) of the last finished race drawn; of the one before
+
+url_notices = playground_controls.read_url()  # before any control reads the URL
 
 
-def number(label, key, **kwargs):
-    low, high = BOUNDS[key]
-    return st.number_input(label, value=DEFAULTS[key], key=key, min_value=low, max_value=high, **BIND, **kwargs)
+def wait_while_moving():
+    """A moved slider's race waits DEBOUNCE s for the settings to stand still, here, before any
+    control is drawn: a newer value of the same drag (one per key press) stops this run at the
+    next element, and as no control of this run was drawn, none is sent back to the browser with
+    a value older than the one it now shows (auto_run)."""
+    seen = st.session_state.get(SEEN)
+    try:
+        early = build_race({k: st.session_state[k] for k in DEFAULTS if k in st.session_state})
+    except (ConfigError, ValueError):
+        early = None
+    if early is not None and auto_run.starts_by_itself(seen, race_key(early), False, early) \
+            and store().usable_race(race_key(early)) is None:
+        time.sleep(auto_run.DEBOUNCE)
+    st.empty()  # that next element (drawn in every run, so what follows keeps its place on the page)
 
 
-# URL values that are not valid settings are dropped before the widgets read the URL, and named
-url_notices = check_url({k: st.query_params.get_all(k) for k in list(st.query_params)})
-url.drop_params(url_notices)
+wait_while_moving()
 
 # ------------------------------------------------------------------ controls (sidebar)
-with st.sidebar:
-    st.header("Race")
-    task = st.selectbox("Task", TASK_NAMES, key="pg_task", **BIND)
-    names = st.multiselect("Optimizers", OPTIMIZER_NAMES, default=DEFAULTS["pg_opts"], key="pg_opts", **BIND)
-    for name in names:
-        with st.expander(f"{name} settings", expanded=len(names) <= 2):
-            number("learning rate η", key_of(name, "lr"), format="%g", step=None)
-            knobs = REGISTRY[name].knobs
-            if "beta1" in knobs:
-                number("β1 (momentum)", key_of(name, "beta1"), format="%g")
-            if "beta2" in knobs:
-                scheme = st.checkbox("2-scheme: β2 = 1 − 10·η²", value=False, key=key_of(name, "2scheme"), **BIND)
-                if not scheme:
-                    number("β2", key_of(name, "beta2"), format="%g")
-            if "lam" in knobs:
-                lam = key_of(name, "lam")
-                st.slider("λ (preconditioner power)", *BOUNDS[lam], value=DEFAULTS[lam], step=0.05, key=lam, **BIND)
-    st.header("Task")
-    described = TASKS[task]
-    for field in described.knobs:
-        knob = TASK_KEYS[field]
-        if isinstance(DEFAULTS[knob], bool):
-            st.checkbox(described.knob_labels[field], value=DEFAULTS[knob], key=knob, **BIND,
-                        help=described.knob_help.get(field))
-        elif isinstance(DEFAULTS[knob], int):
-            number(described.knob_labels[field], knob, step=1)
-        else:
-            number(described.knob_labels[field], knob, format="%g")
-    st.header("Run")
-    number("steps", "pg_steps", step=1000)
-    number("seed", "pg_seed", step=1)
-    st.checkbox("bias correction", value=False, key="pg_bc", **BIND)
-    st.checkbox("also measure at the projection onto the manifold", value=False, key="pg_proj", **BIND)
-    x = st.radio("x-axis", ["step", "slow"], format_func={"step": "step t", "slow": "slow time η²·t"}.get,
-                 key="pg_x", horizontal=True, **BIND)
+x = playground_controls.draw()
 
 # ------------------------------------------------------------------ guard
 st.title("Playground")
@@ -75,27 +57,90 @@ except (ConfigError, ValueError) as e:
     st.error(f"These settings cannot run: {e}")
     st.stop()
 key = race_key(configs)
-
-# ------------------------------------------------------------------ run / stop
 jobs = manager()
 me = session_id()
-current = jobs.job(key)
-elsewhere = current is not None and current.active and not jobs.may_stop(key, me)
-left, right, pause_column = st.columns([1, 1, 3])
-refused = None
-if left.button("▶ Run", type="primary", key="pg_run", width="stretch"):
+stored = store().usable_race(key)  # damaged: run it again
+
+
+# ------------------------------------------------------------------ a moved control
+def _note_change():
+    """When the settings name another race than at the last run, the last finished race drawn
+    becomes the previous setting."""
+    seen = st.session_state.get(SEEN)
+    st.session_state[SEEN] = key
+    shown = st.session_state.get(SHOWN)
+    if seen is not None and seen != key and shown is not None and shown[0] != key:
+        st.session_state[PREVIOUS] = shown
+
+
+def _start(owner):
     try:
-        jobs.submit(configs, owner=me)
+        jobs.submit(configs, owner=owner)
     except Refused as e:
-        refused = f"Not started: {e}."
+        return f"Not started: {e}."
+    return None
+
+
+refused = None
+automatic = auto_run.starts_by_itself(st.session_state.get(SEEN), key, stored is not None, configs)
+_note_change()
+if automatic:
+    refused = _start(me)
+
+# ------------------------------------------------------------------ run / stop
+current_job = jobs.job(key)
+elsewhere = current_job is not None and current_job.active and not jobs.may_stop(key, me)
+left, right, pause_column = st.columns([1, 1, 3])
+if left.button("▶ Run", type="primary", key="pg_run", width="stretch"):
+    refused = _start(me)
 if right.button("■ Stop", key="pg_stop", width="stretch", disabled=elsewhere,
                 help="Started elsewhere: only the browser that started this race can stop it" if elsewhere else None):
     jobs.cancel(key, who=me)
 if elsewhere:
     st.caption("This race was started in another browser: you see it live, and only that browser can stop it.")
 paused = pause_column.toggle("Pause live plots (to zoom)", key="pg_pause", disabled=teacher_mode())
+predicted = estimated_seconds(configs)
+if predicted is not None and predicted <= auto_run.AUTO_RUN_SECONDS:
+    st.caption(f"A moved slider runs this race by itself (the engine needs about {predicted:.1g} s).")
+elif predicted is not None:
+    st.caption(f"This race needs about {predicted:,.0f} s of compute: it starts when you click ▶ Run.")
+else:
+    st.caption("This race runs on the torch path, which the speed model does not cover: it starts when you click "
+               "▶ Run.")
 if refused:
     st.warning(refused)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _stored_documents(race: str):
+    """A finished race's documents from the store, read once for every session (read only)."""
+    return store().usable_race(race)
+
+
+def previous_view():
+    """The previous setting's race (race_view.Previous), while it is stored and not the current one."""
+    held = st.session_state.get(PREVIOUS)
+    if held is None or held[0] == key:
+        return None
+    runs = _stored_documents(held[0])
+    return None if runs is None else race_view.Previous(held[0], runs, setting_changes(held[1], settings))
+
+
+previous = previous_view()
+if previous is not None and st.button("Clear the previous setting", key="pg_clear_previous",
+                                      help="Stop drawing the previous setting's race beside this one"):
+    st.session_state[PREVIOUS] = None
+    previous = None
+
+
+def hold_previous(why: str):
+    """Until the new race draws, the previous setting's race stays on screen, named as such: drawn
+    as the finished view drew it (the same keys and figures, built once: replay's shared frames),
+    so the browser has nothing to redraw."""
+    if previous is None:
+        return
+    st.info(f"{why} Showing the previous setting until it draws: {'; '.join(previous.changes) or 'the same setting'}.")
+    replay.draw(previous.runs, key="done", x=x, projected=True)
 
 
 def live(race, interval):
@@ -107,7 +152,9 @@ def live(race, interval):
         held = st.session_state.get(LIVE_VIEW)
         if not job_status.keeps_view(held, snapshot, now, job_status.chart_interval(interval)):
             held = st.session_state[LIVE_VIEW] = (snapshot, _documents_at(*snapshot, job), now)
-        race_view.draw(held[1], key="live", x=x, projected=True, snapshot=held[0])
+        race_view.draw(held[1], key="live", x=x, projected=True, snapshot=held[0], previous=previous)
+    else:
+        hold_previous("The new race is starting.")
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -117,7 +164,6 @@ def _documents_at(race: str, step: int, status: str, _job) -> list:
 
 
 job = jobs.job(key)
-stored = None if job is not None and job.active else store().usable_race(key)  # damaged: run it again
 if job is None or not job.active:
     st.session_state.pop(LIVE_VIEW, None)  # nothing live to hold
 if job is not None and job.active:
@@ -128,9 +174,10 @@ if job is not None and job.active:
         st.caption(f"{viewers} browsers are watching this race: it refreshes every {interval:g} s, "
                    f"its charts every {job_status.chart_interval(interval):g} s.")
 elif stored is not None:
+    st.session_state[SHOWN] = (key, settings)
     st.success("Finished. This race is stored: its permalink reopens it exactly.")
     st.page_link("app_pages/result.py", label="Permalink to this result", icon=":material/link:", query_params={"run": key})
-    replay.draw(stored, key="done", x=x, projected=True)
+    replay.draw(stored, key="done", x=x, projected=True, previous=previous)
     race_view.downloads(stored, key=key, x=x)
 elif job is not None and job.status == INTERRUPTED:
     st.warning(job.notice)
@@ -144,3 +191,4 @@ elif job is not None:
 else:
     st.info("Press **Run** to start the race. Every optimizer sees the same data, initialisation and "
             "label-noise stream, so the differences you see are the optimizers' doing.")
+    hold_previous("This setting waits for Run.")

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -24,11 +24,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(workers: int = 1, timeout: float = 90, root: str = ROOT) -> Tuple[subprocess.Popen, str]:
+def start_app(workers: int = 1, timeout: float = 90, root: str = ROOT,
+              store: Optional[str] = None) -> Tuple[subprocess.Popen, str]:
     """(the server process, its URL) once /_stcore/health answers ok; raises RuntimeError if it does not.
-    `root`: the checkout to serve (another one, e.g. a git worktree of a baseline, imports its own agmcore)."""
+    `root`: the checkout to serve (another one, e.g. a git worktree of a baseline, imports its own agmcore);
+    `store`: the server's store folder (a fresh temporary one by default)."""
     port = _free_port()
-    env = dict(os.environ, SHARPNESS_LAB_STORE=tempfile.mkdtemp(prefix="sharpness-lab-browser-"),
+    env = dict(os.environ, SHARPNESS_LAB_STORE=store or tempfile.mkdtemp(prefix="sharpness-lab-browser-"),
                SHARPNESS_LAB_WORKERS=str(workers))
     if root != ROOT:
         env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p])

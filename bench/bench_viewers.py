@@ -20,7 +20,7 @@ import argparse
 import statistics
 import time
 
-from agmcore.service.jobs import WATCH_WINDOW
+from agmcore.service.audience import WATCH_WINDOW
 from bench.app_server import running_app
 from bench.viewers import Viewer, cpu_seconds, long_race
 

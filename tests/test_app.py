@@ -60,14 +60,14 @@ def test_preset_opens_the_playground_with_its_settings():
     at.button[1].click().run()
     assert not at.exception
     assert at.selectbox(key="pg_task").value == "matrix-factorization"
-    assert at.number_input(key="pg_rank").value == 2 and at.number_input(key="pg_samples").value == 120
+    assert at.select_slider(key="pg_rank").value == 2 and at.select_slider(key="pg_samples").value == 120
 
 
 def test_playground_controls_and_a_tiny_race():
     at = _app("app_pages/playground.py", **TINY)
     assert at.selectbox(key="pg_task").value == "diag-net"
     assert at.multiselect(key="pg_opts").value == ["adam", "sgd"]
-    assert at.number_input(key="pg_steps").value == 400
+    assert at.select_slider(key="pg_steps").value == 400
     assert "Press **Run**" in at.info[0].value
     at.button(key="pg_run").click().run()
     assert not at.exception
@@ -87,6 +87,59 @@ def test_playground_controls_and_a_tiny_race():
     assert "CSV of the histories" in labels
     assert {label.split(" (")[0] for label in labels if label.startswith("Figure: ")} == \
         {"Figure: loss", "Figure: sharpness", "Figure: bias", "Figure: verdict"}
+
+
+def _race_key(settings):
+    from agmcore.presentation.playground import build_race
+
+    return race_key(build_race(settings))
+
+
+def test_a_moved_slider_runs_the_new_race_with_no_click_and_keeps_the_previous_beside_it():
+    from ui.services import manager
+
+    at = _app("app_pages/playground.py", **TINY)
+    at.button(key="pg_run").click().run()
+    _wait(at, lambda a: len(a.success) > 0)
+    new = _race_key({**{k: int(v) for k, v in TINY.items()}, "pg_adam_beta2": 0.95})
+    assert manager().job(new) is None
+    at.select_slider(key="pg_adam_beta2").set_value(0.95).run()  # no click on Run
+    assert not at.exception
+    assert manager().job(new) is not None  # started by the move
+    _wait(at, lambda a: len(a.success) > 0)
+    [change] = [h.proto.body for h in at.get("html") if "before-after" in h.proto.body]
+    assert "Adam β2 0.9 → 0.95" in change and "Adam: tr(Diag(H)^½) " in change and "SGD: tr(H) " in change
+    names = [t.get("name", "") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]]
+    assert any(n.startswith("previous setting: adam η=0.1 β2=0.9") for n in names)
+    assert any(n.startswith("adam η=0.1 β2=0.95") for n in names)
+    at.button(key="pg_clear_previous").click().run()
+    assert not [h for h in at.get("html") if "before-after" in h.proto.body]
+    names = [t.get("name", "") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]]
+    assert not any(n.startswith("previous setting: ") for n in names)
+
+
+def test_a_page_opened_or_redrawn_starts_nothing_and_a_long_race_waits_for_run():
+    from ui.services import manager
+
+    settings = {**TINY, "pg_seed": "91"}
+    at = _app("app_pages/playground.py", **settings)
+    key = _race_key({k: int(v) for k, v in settings.items()})
+    at.run()
+    assert manager().job(key) is None  # opening a link, or a rerun with nothing changed, runs nothing
+    at.select_slider(key="pg_steps").set_value(10_000_000).run()
+    long = _race_key({**{k: int(v) for k, v in settings.items()}, "pg_steps": 10_000_000})
+    assert manager().job(long) is None
+    assert any("s of compute: it starts when you click ▶ Run" in c.value for c in at.caption)
+
+
+def test_an_exact_value_typed_moves_its_slider():
+    at = _app("app_pages/playground.py", **TINY)
+    at.number_input(key="pg_adam_lr__exact").set_value(0.0123).run()
+    assert not at.exception
+    assert at.select_slider(key="pg_adam_lr").value == 0.0123
+    assert at.number_input(key="pg_adam_lr__exact").value == 0.0123
+    at.select_slider(key="pg_adam_lr").set_value(0.05).run()
+    assert at.number_input(key="pg_adam_lr__exact").value == 0.05  # the box follows the slider
 
 
 def test_playground_bad_settings_show_a_message():
@@ -283,6 +336,6 @@ def test_settings_that_cannot_work_stop_the_app_with_a_message(monkeypatch):
 def test_bad_url_values_are_named_never_a_traceback(query, notice):
     at = _app("app_pages/playground.py", **query)
     assert [w.value for w in at.warning if notice in w.value], [w.value for w in at.warning]
-    assert at.number_input(key="pg_steps").value == 100_000 and at.number_input(key="pg_dim").value == 100
+    assert at.select_slider(key="pg_steps").value == 100_000 and at.select_slider(key="pg_dim").value == 100
     if "pg_seed" in query:  # a valid parameter beside a bad one is kept
         assert at.number_input(key="pg_seed").value == 5

@@ -13,6 +13,7 @@ import urllib.parse
 import pytest
 
 from bench.app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, start_app
+from bench.bench_slider_browser import NEW_CHART
 from bench.viewers import long_race, step_of
 
 pytestmark = pytest.mark.browser
@@ -27,9 +28,14 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def server():
+def store_folder(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("browser-store"))
+
+
+@pytest.fixture(scope="module")
+def server(store_folder):
     try:
-        proc, url = start_app()
+        proc, url = start_app(store=store_folder)
     except RuntimeError as e:
         pytest.fail(str(e))
     yield url
@@ -102,6 +108,38 @@ def test_live_race_and_permalink(server, browser):
     print(f"\nRun → first plotted point: {first_point:.2f} s; open stored result: {open_stored:.2f} s")
     context.close()
     _screenshot_every_page(browser, server, href)
+
+
+def test_a_keyboard_drag_runs_one_race_with_no_click_and_keeps_the_previous_beside_it(server, browser, store_folder):
+    """Four presses of → on Adam's β2 slider, faster than the debounce: only the value it rests on
+    is run (one new race in the store), drawn with no click beside the previous setting, named."""
+    from agmcore.presentation.playground import build_race, key_of
+    from agmcore.storage.store import ResultStore, race_key
+
+    def stored():
+        return {entry["key"] for entry in ResultStore(store_folder).gallery()}
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/playground")
+    sync_api.expect(page.get_by_text("Finished.")).to_be_visible(timeout=120_000)  # the shipped default race
+    page.wait_for_timeout(2000)
+    before = stored()
+    thumb = page.get_by_role("slider").nth(2)  # Adam's η, β1, β2
+    assert thumb.get_attribute("aria-valuetext") == "0.9"
+    thumb.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(60)
+    assert thumb.get_attribute("aria-valuetext") == "0.995"
+    page.wait_for_function(NEW_CHART, arg="0.995", polling="raf", timeout=60_000)
+    sync_api.expect(page.get_by_test_id("before-after")).to_contain_text("Adam β2 0.9 → 0.995", timeout=60_000)
+    sync_api.expect(page.get_by_text("Finished.")).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=os.path.join(ARTIFACTS, "playground-before-after.png"), full_page=True)
+    keys = {b: race_key(build_race({key_of("adam", "beta2"): b})) for b in (0.95, 0.98, 0.99, 0.995)}
+    added = stored() - before
+    assert added == {keys[0.995]}, f"{len(added)} races stored for one drag"
+    page.close()
 
 
 PAGES = {"home": "/", "home-path": "/home", "playground": f"/playground?{RACE}", "gallery": "/gallery", "experiments": "/experiments"}

@@ -8,7 +8,8 @@ import pytest
 
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
 from agmcore.service.job import RUNNING, Job
-from agmcore.service.jobs import WATCH_WINDOW, JobManager
+from agmcore.service.audience import WATCH_WINDOW
+from agmcore.service.jobs import JobManager
 from agmcore.storage.store import ResultStore, race_key
 from ui.job_status import CHART_REFRESHES, CROWD, chart_interval, frame_age, keeps_view, refresh_interval
 

@@ -13,7 +13,7 @@ FIRST_POINT_WAIT = 0.5  # seconds a just-started job is given to report its firs
 CROWD = 10  # viewers of one race from which each one's live view refreshes less often
 
 
-SLOWEST = 4  # times `base`: a crowd slows the refresh no further (JobManager's WATCH_WINDOW must
+SLOWEST = 4  # times `base`: a crowd slows the refresh no further (audience.WATCH_WINDOW must
 # stay well above the slowest refresh, or refreshing viewers would drop out of the count)
 
 

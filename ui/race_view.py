@@ -3,18 +3,20 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Dict, List, Sequence
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from agmcore import DENOISED
+from agmcore.analysis.comparison import measure_changes
 from agmcore.analysis.verdict import denoised_last, last_value, still_moving, verdict
 from agmcore.engine.results import dumps
 from agmcore.presentation import figures
 from agmcore.presentation.exports import figure_bytes, figure_format
 from agmcore.problems.descriptors import descriptor_of
-from ui.frame import teacher_mode
+from ui.page_frame import teacher_mode
 
 SUMMARY_MEASURES = {"test_loss": "test loss", "trace_H": "tr(H)", "trace_sqrt_diag_H": "tr(Diag(H)^½)", "l1": "‖w‖₁",
                     "l_half": "Σ|w|^½", "nuclear_norm": "nuclear norm", "effective_rank": "effective rank"}
@@ -44,6 +46,24 @@ def _legend(runs: Sequence[Dict]):
             '<span style="color:#666">· bold: at the denoised iterate Φ(θ̄); faint: the last iterate θ_t</span></div>')
 
 
+@dataclass(frozen=True)
+class Previous:
+    """The race of the setting before the current one, which the Playground draws beside it."""
+    key: str
+    runs: Sequence[Dict]
+    changes: Sequence[str]  # playground.setting_changes: 'Adam β2 0.9 → 0.95'
+
+
+def _before_and_after(previous: Previous, runs: Sequence[Dict]):
+    """What changed, and what it did to each optimizer's measures (analysis.comparison)."""
+    changed = "; ".join(previous.changes) or "the setting"
+    moved = measure_changes(previous.runs, runs)
+    st.html('<div data-testid="before-after" style="line-height:1.8">'
+            f'<b>Changed:</b> {html.escape(changed)}'
+            + (f'<br><b>At Φ(θ̄):</b> {html.escape("; ".join(moved))}' if moved else "")
+            + '<br><span style="color:#666">dotted, faint: the previous setting</span></div>')
+
+
 def _cell(value) -> str:
     if value is None:
         return "–"
@@ -66,12 +86,6 @@ def table_html(runs: Sequence[Dict]) -> str:
             f'font-size:0.9em"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
 
 
-def _view(runs: Sequence[Dict], x: str, projected: bool, teacher: bool) -> tuple:
-    """What draw shows of a race, built from its documents: (figures, summary table, verdict sentences)."""
-    return (figures.race_figures(runs, x, projected, teacher=teacher, legend=False), table_html(runs),
-            verdict(runs).sentences)
-
-
 def drawn_once(fig: go.Figure) -> go.Figure:
     """`fig`, made to hand one dict to every session that draws it: st.plotly_chart calls
     fig.to_dict(), a deep copy of every trace, at each draw (most of a live viewer's refresh,
@@ -82,39 +96,65 @@ def drawn_once(fig: go.Figure) -> go.Figure:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _shared_view(snapshot: tuple, x: str, projected: bool, teacher: bool, _runs: Sequence[Dict]) -> tuple:
-    """_view of one snapshot of a live race, built once for every session that watches it
-    (`snapshot` names it: race key, step, status); Streamlit only reads it."""
-    figs, table, sentences = _view(_runs, x, projected, teacher)
-    return {name: drawn_once(fig) for name, fig in figs.items()}, table, sentences
+def _shared_numbers(snapshot: tuple, _runs: Sequence[Dict]) -> tuple:
+    """(summary table, verdict sentences) of one snapshot of a race, built once for every session
+    that draws it (`snapshot` names it: race key, step, status); Streamlit only reads them."""
+    return table_html(_runs), verdict(_runs).sentences
 
 
-def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = False, snapshot: tuple = ()):
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _shared_figure(snapshot: tuple, name: str, x: str, teacher: bool, previous_key: str, _runs: Sequence[Dict],
+                   _previous: Sequence[Dict]) -> go.Figure:
+    """One figure of one snapshot of a race (with `previous_key`'s race faint under it, if any),
+    built once for every session that draws it."""
+    return drawn_once(figures.race_figure(name, _runs, x, teacher, legend=False, previous=_previous))
+
+
+def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = False, snapshot: tuple = (),
+         previous: Optional["Previous"] = None):
     """All figures of a race, under one legend, with the verdict read from its own numbers. A live
-    race passes `snapshot` (race key, step, status) so its viewers share one view."""
+    race passes `snapshot` (race key, step, status) so its viewers share one view; `previous`
+    (the Playground's setting before this one) is drawn dotted in every panel that compares values.
+    Each figure is built as it is drawn, so the first chart reaches the browser before the last is
+    built."""
     teacher = teacher_mode()
-    figs, table, sentences = (_shared_view(snapshot, x, projected, teacher, runs) if snapshot
-                              else _view(runs, x, projected, teacher))
+    earlier = previous.runs if previous is not None else ()
+    earlier_key = previous.key if previous is not None else ""
+
+    def figure(name):
+        if snapshot:
+            return _shared_figure(snapshot, name, x, teacher, earlier_key, runs, earlier)
+        return figures.race_figure(name, runs, x, teacher, legend=False, previous=earlier)
+
+    def chart(name):
+        st.plotly_chart(figure(name), key=f"{key}_{CHART_KEYS.get(name, name)}", width="stretch")
+
+    table, sentences = _shared_numbers(snapshot, runs) if snapshot else (table_html(runs), verdict(runs).sentences)
+    names = figures.race_figure_names(runs, projected)
     _legend(runs)
+    if previous is not None:
+        _before_and_after(previous, runs)
     if sentences:
         st.markdown("**Verdict at the denoised iterate:** " + "; ".join(sentences) + ".")
     st.caption(WHY_DENOISED if descriptor_of(runs[0]["config"]["task"]).exact_projection else WHY_AVERAGED)
     st.html(table)
-    st.plotly_chart(figs["sharpness"], key=f"{key}_sharpness", width="stretch")
-    st.plotly_chart(figs["bias"], key=f"{key}_bias", width="stretch")
+    chart("sharpness")
+    chart("bias")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figs["loss"], key=f"{key}_loss", width="stretch")
+        chart("loss")
     with right:
-        st.plotly_chart(figs["verdict"], key=f"{key}_verdict", width="stretch")
-    if "sharpness_projected" in figs:
-        st.plotly_chart(figs["sharpness_projected"], key=f"{key}_sharpness_proj", width="stretch")
-    st.plotly_chart(figs["truth"], key=f"{key}_truth", width="stretch")
+        chart("verdict")
+    if "sharpness_projected" in names:
+        chart("sharpness_projected")
+    chart("truth")
     columns = st.columns(min(len(runs), 2))
     for i in range(len(runs)):
         with columns[i % len(columns)]:
-            st.plotly_chart(figs[f"weights_{i}"], key=f"{key}_weights_{i}", width="stretch")
-    return figs
+            chart(f"weights_{i}")
+
+
+CHART_KEYS = {"sharpness_projected": "sharpness_proj"}  # a chart's widget key where it is not the figure's name
 
 
 WHY_DENOISED = ("Why two curves per optimizer: Adam keeps every near-zero coordinate moving by about η, so at the "
@@ -142,7 +182,7 @@ def downloads(runs: Sequence[Dict], key: str, x: str = "step"):
     with cols[2]:
         for name in ("sharpness", "bias", "loss", "verdict"):
             st.download_button(f"Figure: {name} ({extension.upper()})",
-                               data=lambda n=name: figure_bytes(figures.race_figures(runs, x)[n]),
+                               data=lambda n=name: figure_bytes(figures.race_figure(n, runs, x)),
                                file_name=f"{name}-{key[:12]}.{extension}", mime=mime, key=f"{key}_fig_{name}",
                                on_click="ignore")
 

@@ -7,7 +7,7 @@ sessions (a class replaying one race builds each frame once).
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import streamlit as st
 
@@ -18,8 +18,9 @@ TICK = 0.5  # seconds between frames while playing
 SPEEDS = {"slow": 2, "normal": 8, "fast": 25}  # logging points per frame (a Playground race logs ≈ 400)
 
 
-def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = False):
-    """The race's figures with replay controls above them."""
+def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = False,
+         previous: Optional[race_view.Previous] = None):
+    """The race's figures with replay controls above them (`previous`: race_view.draw)."""
     steps = logged_steps(runs)
     step_key, playing_key, ended_key = f"{key}_replay_step", f"{key}_replay_playing", f"{key}_replay_ended"
     if st.session_state.pop(ended_key, False):
@@ -41,9 +42,9 @@ def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = Fals
                                 help="Every panel shows the race as it stood at this step")
         if step != steps[-1]:
             st.caption("w against w* shows the end of the race; every other panel shows this step.")
-        # each frame's figures are built once for every session replaying this race (race_view._shared_view)
+        # each frame's figures are built once for every session replaying this race (race_view._shared_figure)
         race_view.draw(up_to(runs, step), key=f"{key}_replay", x=x, projected=projected,
-                       snapshot=("replay", tuple(run.get("key") for run in runs), step))
+                       snapshot=("replay", tuple(run.get("key") for run in runs), step), previous=previous)
         if playing and step == steps[-1]:
             st.session_state[ended_key] = True
             st.rerun()

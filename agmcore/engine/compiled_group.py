@@ -65,6 +65,10 @@ class CompiledDiagNetGroup(ObservedGroup):
         self.zeta = self.batch_weights = None
         self.position = self.noise.chunk
         self._watch(configs)
+        self._state = kernels.RunState(self.u, self.v, self.m_u, self.m_v, self.s_u, self.s_v, self.u_sum, self.v_sum,
+                                       self.averaged, self.u_bar, self.v_bar, self.alive, self.diverged_at)  # the same arrays
+        self._data = kernels.Data(self.z, self.y, self.row)
+        self._hyper = kernels.Hyper(self.lr, self.beta1, self.beta2, self.lam, self.eps, self.limit, self.average_from)
         self.oracles = None
         if any(c.oracle_metrics for c in configs):
             found = [oracle_interpolators(self.task, s) for s in unique]
@@ -103,7 +107,7 @@ class CompiledDiagNetGroup(ObservedGroup):
         self.delta = np.array([c.task.label_noise for c in configs])
         member = REGISTRY[opt.name]
         heavy_ball = member.momentum == "heavy ball"
-        self.flags = (heavy_ball, opt.beta1 != 0, member.preconditioned, opt.bias_correction, self.block)
+        self._structure = kernels.Structure(heavy_ball, opt.beta1 != 0, member.preconditioned, opt.bias_correction, self.block)
         # the measure tr(S·H) of each run's own preconditioner: SGD's S = I is λ = 0
         self.measure_block = np.full(runs, self.block if member.preconditioned else 1, dtype=np.int64)
         self.measure_lam = self.lam.copy() if member.preconditioned else np.zeros(runs)
@@ -135,11 +139,8 @@ class CompiledDiagNetGroup(ObservedGroup):
             if self.position >= self.noise.chunk:
                 self._next_noise_chunk()
             k = min(steps, self.noise.chunk - self.position)
-            kernels.advance(self.u, self.v, self.m_u, self.m_v, self.s_u, self.s_v, self.u_sum, self.v_sum,
-                            self.averaged, self.u_bar, self.v_bar, self.z, self.y, self.row, self.zeta, self.batch_weights, self.position,
-                            self.delta, self.lr, self.beta1, self.beta2, self.lam, self.eps, *self.flags,
-                            self.t, k, self.alive, self.diverged_at, self.limit, self.average_from,
-                            DENOISING_OMEGA)
+            kernels.advance(self._state, self._data, kernels.Noise(self.zeta, self.batch_weights, self.position, self.delta),
+                            self._hyper, self._structure, self.t, k, DENOISING_OMEGA)
             self.position += k
             self.t += k
             steps -= k

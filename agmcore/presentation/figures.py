@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from agmcore import DENOISED
@@ -26,6 +27,10 @@ from agmcore.optimizers.family import REGISTRY
 from agmcore.optimizers.naming import legend_label
 from agmcore.problems.descriptors import descriptor_of
 
+# Every figure's template, as plotly's default: a figure then starts from it (0.4 ms) instead of
+# validating plotly's own default and then this one (11 ms a figure; ~70 ms of a race's frame).
+TEMPLATE = "plotly_white"
+pio.templates.default = TEMPLATE
 MAX_POINTS = 1000  # points a trace sends to the browser at most (a live view is redrawn every 2 s)
 # one colour per optimizer, from its descriptor (optimizers/family.py)
 OPTIMIZER_COLORS = {name: member.color for name, member in REGISTRY.items()}
@@ -37,6 +42,7 @@ SUPPORT_COLOR = "#FFFFFF"  # white with a black outline: seen on every Viridis s
 ORACLE_COLORS = ("#555555", "#999999")
 MARKER_COLORS = (TRUTH_COLOR, SUPPORT_COLOR) + ORACLE_COLORS
 X_AXES = {"step": "step t", "slow": "slow time η²·t"}
+PREVIOUS = "previous setting: "  # the name of a trace of the previous setting's race (drawn dotted)
 SLOW_PHASE_FROM = 0.1  # the value axis is fitted to the steps after this fraction of the run
 MIN_LINEAR_SPAN = 0.1  # a linear value axis spans at least this fraction of its largest value
 MAX_COORDINATES = 200  # "w against w*" bins larger d into at most this many bins
@@ -83,6 +89,14 @@ def palette_for(names: Sequence[str]) -> List[str]:
 def run_colors(runs: Sequence[Dict]) -> List[str]:
     """One colour per run of a race (palette_for its optimizers)."""
     return palette_for([r["config"]["optimizer"]["name"] for r in runs])
+
+
+def previous_colors(previous: Sequence[Dict], runs: Sequence[Dict]) -> List[str]:
+    """The colour of each run of the previous setting: that of the current run of its optimizer,
+    else its optimizer's own (palette_for)."""
+    current = dict(zip((r["config"]["optimizer"]["name"] for r in reversed(runs)), reversed(run_colors(runs))))
+    own = run_colors(previous)
+    return [current.get(r["config"]["optimizer"]["name"], c) for r, c in zip(previous, own)]
 
 
 def arrays_of(run: Dict[str, Any]) -> Dict[str, Any]:
@@ -174,9 +188,32 @@ def _primary(run: Dict[str, Any], measure: str) -> str:
     return measure + DENOISED if (run.get("history") or {}).get(measure + DENOISED) else measure
 
 
-def _measure_panel(fig, runs, colors, measure, title, x, style, row, col, legend, positive=True) -> Dict[str, Any]:
-    """Each run's measure at Φ(θ̄) (bold) over its last-iterate curve (faint); returns the axis."""
+def _previous_curves(fig, previous, runs, measure, title, x, style, row, col, positive, slow, everything):
+    """Each run of the previous setting at Φ(θ̄), dotted and faint, under the current curves."""
+    for run, color in zip(previous, previous_colors(previous, runs)):
+        primary = _primary(run, measure)
+        values = _values(run, primary)
+        if not len(values):
+            continue
+        if positive:
+            values = np.where(values > 0, values, np.nan)
+        everything.append(values)
+        slow.append(_slow_phase(run, values))
+        idx = _decimate(len(values))
+        fig.add_trace(go.Scatter(
+            x=_x(run, x, idx), y=values[idx].astype(np.float32), mode="lines",
+            name=PREVIOUS + label(run["config"]), legendgroup="previous", showlegend=False, opacity=0.45,
+            line=dict(color=color, width=max(1.5, style.line * 0.6), dash="dot"),
+            hovertemplate=(f"{PREVIOUS}{display_name(run['config'])}<br>{X_AXES[x]} %{{x:,.6~g}}<br>"
+                           f"{title}: %{{y:.4g}}<extra></extra>")), row=row, col=col)
+
+
+def _measure_panel(fig, runs, colors, measure, title, x, style, row, col, legend, positive=True,
+                   previous=()) -> Dict[str, Any]:
+    """Each run's measure at Φ(θ̄) (bold) over its last-iterate curve (faint), over the previous
+    setting's (dotted); returns the axis."""
     slow, everything = [], []
+    _previous_curves(fig, previous, runs, measure, title, x, style, row, col, positive, slow, everything)
     for i, run in enumerate(runs):
         primary = _primary(run, measure)
         names = [primary] + ([measure] if primary != measure else [])
@@ -224,7 +261,7 @@ def _frame(fig, title, x, style, legend=True):
                       height=style.height,
                       margin=dict(l=70, r=20, t=style.top, b=60),
                       font=dict(size=style.font), showlegend=legend,
-                      legend=dict(orientation="h", y=-0.3, font=dict(size=style.font)), template="plotly_white",
+                      legend=dict(orientation="h", y=-0.3, font=dict(size=style.font)),
                       hoverlabel=dict(font_size=style.font))
     fig.update_xaxes(title_text=X_AXES[x], title_font=dict(size=style.font), tickfont=dict(size=style.tick))
     fig.update_yaxes(tickfont=dict(size=style.tick), title_font=dict(size=style.font))
@@ -232,8 +269,9 @@ def _frame(fig, title, x, style, legend=True):
 
 
 def measures_figure(runs: Sequence[Dict], measures: Sequence[str], title: str, x: str = "step",
-                    teacher: bool = False, legend: bool = True) -> go.Figure:
-    """One panel per measure, each titled with who drives it down and who is lower at the end."""
+                    teacher: bool = False, legend: bool = True, previous: Sequence[Dict] = ()) -> go.Figure:
+    """One panel per measure, each titled with who drives it down and who is lower at the end;
+    `previous`: the race of the previous setting, drawn dotted under it."""
     style = style_for(teacher)
     known = measures_of(runs)
     titles = [_panel_title(runs, m, *known.get(m, (m, None))) for m in measures]
@@ -241,24 +279,25 @@ def measures_figure(runs: Sequence[Dict], measures: Sequence[str], title: str, x
     colors = run_colors(runs)
     for k, measure in enumerate(measures):
         _measure_panel(fig, runs, colors, measure, known.get(measure, (measure,))[0], x, style, 1, k + 1,
-                       legend and k == 0, positive=measure != "effective_rank")
+                       legend and k == 0, positive=measure != "effective_rank", previous=previous)
     for annotation in fig.layout.annotations[: len(measures)]:
         annotation.font = dict(size=style.font)
     return _frame(fig, title, x, style, legend)
 
 
-def loss_figure(runs: Sequence[Dict], x: str = "step", teacher: bool = False, legend: bool = True) -> go.Figure:
+def loss_figure(runs: Sequence[Dict], x: str = "step", teacher: bool = False, legend: bool = True,
+                previous: Sequence[Dict] = ()) -> go.Figure:
     """Test loss at Φ(θ̄) (bold) and at the last iterate (faint)."""
     title = descriptor_of(runs[0]["config"]["task"]).loss_title
-    return measures_figure(runs, ["test_loss"], title, x, teacher, legend)
+    return measures_figure(runs, ["test_loss"], title, x, teacher, legend, previous)
 
 
 def sharpness_figure(runs: Sequence[Dict], x: str = "step", projected: bool = False, teacher: bool = False,
-                     legend: bool = True) -> go.Figure:
+                     legend: bool = True, previous: Sequence[Dict] = ()) -> go.Figure:
     """tr(H) (SGD's measure) beside tr(Diag(H)^½) (Adam's). `projected`: at Φ(θ_t) instead."""
     if not projected:
         return measures_figure(runs, ["trace_H", "trace_sqrt_diag_H"], "Sharpness at the denoised iterate",
-                               x, teacher, legend)
+                               x, teacher, legend, previous)
     style = style_for(teacher)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("tr(H) at Φ(θ_t)", "tr(Diag(H)^½) at Φ(θ_t)"))
     colors = run_colors(runs)
@@ -276,21 +315,34 @@ def sharpness_figure(runs: Sequence[Dict], x: str = "step", projected: bool = Fa
     return _frame(fig, "Sharpness at the projection of the last iterate", x, style, legend)
 
 
-def norms_figure(runs: Sequence[Dict], x: str = "step", teacher: bool = False, legend: bool = True) -> go.Figure:
+def norms_figure(runs: Sequence[Dict], x: str = "step", teacher: bool = False, legend: bool = True,
+                 previous: Sequence[Dict] = ()) -> go.Figure:
     """Diagonal network: ‖w‖₁ and Σ|w|^½. Matrix factorization: nuclear norm and effective rank."""
     names = list(descriptor_of(runs[0]["config"]["task"]).bias_measures)
-    return measures_figure(runs, names, "Implicit bias at the denoised iterate", x, teacher, legend)
+    return measures_figure(runs, names, "Implicit bias at the denoised iterate", x, teacher, legend, previous)
 
 
-def verdict_figure(runs: Sequence[Dict], teacher: bool = False, legend: bool = True) -> go.Figure:
+def verdict_figure(runs: Sequence[Dict], teacher: bool = False, legend: bool = True,
+                   previous: Sequence[Dict] = ()) -> go.Figure:
     """Each run's value at Φ(θ̄) over the baseline's (SGD's), per measure, as dots beside a line
-    at 1 (a log axis where the ratios span a decade); a run still moving is an open dot."""
+    at 1 (a log axis where the ratios span a decade); a run still moving is an open dot; the
+    previous setting's ratios are faint open diamonds."""
     style = style_for(teacher)
     result = verdict(runs)
     known = measures_of(runs)
     colors = run_colors(runs)
     fig = go.Figure()
     titles = [known[m][0] for m in result.ratios]
+    earlier = verdict(previous) if previous else None
+    shown_earlier = []
+    for i, (run, color) in enumerate(zip(previous, previous_colors(previous, runs))):
+        ratios = [earlier.ratios.get(m, [None] * len(previous))[i] for m in result.ratios]
+        shown_earlier += [r for r in ratios if r]
+        fig.add_trace(go.Scatter(x=titles, y=[np.nan if r is None else r for r in ratios], mode="markers",
+                                 name=PREVIOUS + display_name(run["config"]), showlegend=False, opacity=0.5,
+                                 marker=dict(color="white", size=8 + style.font // 2, symbol="diamond",
+                                             line=dict(color=color, width=2)),
+                                 hovertemplate=f"{PREVIOUS}{display_name(run['config'])}: %{{y:.3g}}<extra></extra>"))
     for i, run in enumerate(runs):
         ratios = [result.ratios[m][i] for m in result.ratios]
         moving = result.moving[i]
@@ -302,7 +354,7 @@ def verdict_figure(runs: Sequence[Dict], teacher: bool = False, legend: bool = T
                                                f"{display_name(runs[result.baseline]['config'])}'s %{{x}}"
                                                "<extra></extra>"))
     fig.add_hline(y=1.0, line=dict(color="#333333", width=2, dash="dash"))
-    positive = [r for values in result.ratios.values() for r in values if r]
+    positive = [r for values in result.ratios.values() for r in values if r] + shown_earlier
     if positive and max(positive) / min(positive) >= 10:
         ticks = log_ticks(min(positive) / 1.3, max(positive) * 1.3)
         fig.update_yaxes(type="log", tickvals=ticks, ticktext=[magnitude(t) for t in ticks])
@@ -367,9 +419,11 @@ def _binned(values: np.ndarray, size: int) -> np.ndarray:
     return blocks[np.arange(len(blocks)), np.abs(blocks).argmax(1)]
 
 
-def weights_vs_truth(runs: Sequence[Dict], teacher: bool = False, legend: bool = True) -> go.Figure:
+def weights_vs_truth(runs: Sequence[Dict], teacher: bool = False, legend: bool = True,
+                     previous: Sequence[Dict] = ()) -> go.Figure:
     """w at Φ(θ̄) against w* (diagonal network; binned above MAX_COORDINATES coordinates, each bin
-    showing its largest |w|), or singular values of W against W*'s."""
+    showing its largest |w|), or singular values of W against W*'s; `previous` (the previous
+    setting's race) faint under them, where its task has the same shape."""
     style = style_for(teacher)
     fig = go.Figure()
     diag = descriptor_of(runs[0]["config"]["task"]).profile == "weights"
@@ -377,6 +431,18 @@ def weights_vs_truth(runs: Sequence[Dict], teacher: bool = False, legend: bool =
     dim = runs[0]["config"]["task"].get("dim", 0)
     size = max(1, -(-dim // MAX_COORDINATES)) if diag else 1
     coordinates = np.arange(0, dim, size, dtype=np.float32) if diag else None
+    same_shape = [r for r in previous if r["config"]["task"] == runs[0]["config"]["task"]
+                  or (diag and r["config"]["task"].get("dim") == dim)]
+    for run, color in zip(same_shape, previous_colors(same_shape, runs)):
+        arrays = arrays_of(run)
+        if diag and (arrays.get("w" + DENOISED) or arrays.get("w")):
+            w = np.asarray([np.nan if v is None else v for v in arrays.get("w" + DENOISED) or arrays["w"]], np.float64)
+            fig.add_trace(go.Scatter(x=coordinates, y=_binned(np.nan_to_num(w), size).astype(np.float32),
+                                     mode="markers", name=PREVIOUS + display_name(run["config"]), showlegend=False,
+                                     marker=dict(size=4 + style.font // 3, color="white", opacity=0.6, symbol="circle",
+                                                 line=dict(color=color, width=1.5)),
+                                     hovertemplate=f"{PREVIOUS}{display_name(run['config'])}: w_%{{x}} = %{{y:.3g}}"
+                                                   "<extra></extra>"))
     for i, run in enumerate(runs):
         arrays = arrays_of(run)
         if diag and (arrays.get("w" + DENOISED) or arrays.get("w")):
@@ -410,18 +476,37 @@ def weights_vs_truth(runs: Sequence[Dict], teacher: bool = False, legend: bool =
     return fig
 
 
-def race_figures(runs: Sequence[Dict], x: str = "step", projected: bool = False, teacher: bool = False,
-                 legend: bool = True) -> Dict[str, go.Figure]:
-    """Every figure of a race, by name (the live view, the result page and exports). `legend`
-    False leaves legends to the page (one legend for the whole group)."""
-    figures = {"loss": loss_figure(runs, x, teacher, legend), "sharpness": sharpness_figure(runs, x, False, teacher, legend),
-               "bias": norms_figure(runs, x, teacher, legend), "verdict": verdict_figure(runs, teacher, legend),
-               "truth": weights_vs_truth(runs, teacher, legend)}
+def race_figure_names(runs: Sequence[Dict], projected: bool = False) -> List[str]:
+    """The names of a race's figures, in the order a page draws them."""
+    names = ["sharpness", "bias", "loss", "verdict"]
     if projected and any("trace_H_proj" in r.get("history", {}) for r in runs):
-        figures["sharpness_projected"] = sharpness_figure(runs, x, True, teacher, legend)
-    for i, run in enumerate(runs):
-        figures[f"weights_{i}"] = weights_heatmap(run, x, teacher)
-    return figures
+        names.append("sharpness_projected")
+    return names + ["truth"] + [f"weights_{i}" for i in range(len(runs))]
+
+
+def race_figure(name: str, runs: Sequence[Dict], x: str = "step", teacher: bool = False, legend: bool = True,
+                previous: Sequence[Dict] = ()) -> go.Figure:
+    """One figure of a race by its name (race_figure_names). `previous`: the race of the setting
+    before this one, drawn faintly in each panel that compares values (the Playground's before and
+    after; only a race of the same task); the weight heatmaps show this race alone."""
+    previous = previous if previous and previous[0]["config"]["task"]["name"] == runs[0]["config"]["task"]["name"] \
+        else ()
+    if name.startswith("weights_"):
+        return weights_heatmap(runs[int(name.split("_")[1])], x, teacher)
+    builders = {"loss": lambda: loss_figure(runs, x, teacher, legend, previous),
+                "sharpness": lambda: sharpness_figure(runs, x, False, teacher, legend, previous),
+                "sharpness_projected": lambda: sharpness_figure(runs, x, True, teacher, legend),
+                "bias": lambda: norms_figure(runs, x, teacher, legend, previous),
+                "verdict": lambda: verdict_figure(runs, teacher, legend, previous),
+                "truth": lambda: weights_vs_truth(runs, teacher, legend, previous)}
+    return builders[name]()
+
+
+def race_figures(runs: Sequence[Dict], x: str = "step", projected: bool = False, teacher: bool = False,
+                 legend: bool = True, previous: Sequence[Dict] = ()) -> Dict[str, go.Figure]:
+    """Every figure of a race, by name (the result page and exports; race_figure). `legend` False
+    leaves legends to the page (one legend for the whole group)."""
+    return {name: race_figure(name, runs, x, teacher, legend, previous) for name in race_figure_names(runs, projected)}
 
 
 def history_csv(runs: Sequence[Dict]) -> str:

@@ -60,7 +60,55 @@ for _name in OPTIMIZER_DEFAULTS:
             BOUNDS[key_of(_name, _field)] = _range
 
 
-def _read_url_value(key: str, values: List[str]):
+def _one_two_five(low: float, high: float) -> List[float]:
+    """1, 2, 5 times each power of ten in [low, high]: a log scale people read."""
+    values = [float(f"{m}e{e}") for e in range(-8, 9) for m in (1, 2, 5)]
+    return [v for v in values if low <= v <= high]
+
+
+def _whole(values) -> List[int]:
+    return sorted({int(v) for v in values})
+
+
+# The values each Playground slider offers: log-spaced where a knob is explored by its magnitude
+# (η, 1 − β1, 1 − β2, δ, α, d, steps), every whole number where small ones matter (n, κ, r, L).
+# A setting off these values (typed, or from a URL) is added to its slider (slider_values).
+STEPS_OF_ONE_MINUS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 5e-4, 2e-4, 1e-4, 5e-5, 2e-5, 1e-5,
+                      5e-6, 2e-6, 1e-6)
+OPTIMIZER_SCALES = {
+    "lr": _one_two_five(1e-5, 10.0),
+    "beta1": [0.0] + [float(f"{1 - x:.10g}") for x in STEPS_OF_ONE_MINUS[:9]],
+    "beta2": [float(f"{1 - x:.10g}") for x in STEPS_OF_ONE_MINUS],
+}
+SCALES: Dict[str, list] = {
+    "pg_dim": _whole(_one_two_five(2, 20_000)),
+    "pg_samples": list(range(1, 51)) + [60, 80, 100, 120, 150, 200, 300, 400, 500, 800, 1000, 2000, 5000, 10_000,
+                                        20_000, 50_000, 100_000],
+    "pg_sparsity": list(range(1, 21)) + [25, 30, 40, 50, 100, 200, 500, 1000],
+    "pg_rank": list(range(1, 11)) + [12, 15, 20, 30, 40, 50],
+    "pg_depth": [1, 2, 3, 4, 5],
+    "pg_noise": [0.0] + _one_two_five(0.01, 10.0),
+    "pg_init": _one_two_five(1e-4, 10.0),
+    "pg_steps": _whole(_one_two_five(100, 10_000_000)),
+}
+for _name in OPTIMIZER_DEFAULTS:
+    for _field, _values in OPTIMIZER_SCALES.items():
+        SCALES[key_of(_name, _field)] = list(_values)
+
+
+def slider_values(key: str, current) -> list:
+    """The values the slider of setting `key` offers: its scale, plus `current` (and the default)
+    where they are off it."""
+    return sorted(set(SCALES[key]) | {current, DEFAULTS[key]})
+
+
+def slider_text(value) -> str:
+    """How a slider writes a value, in the URL too: exact (the shortest text that reads back as the
+    same float), 0.1 · 1e-05 · 0.999 · 100000."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else repr(float(value))
+
+
+def url_value(key: str, values: List[str]):
     """The setting `key` from its URL text(s), or ValueError saying what it must be."""
     default = DEFAULTS[key]
     if isinstance(default, list):
@@ -110,11 +158,45 @@ def check_url(params: Dict[str, List[str]]) -> Dict[str, str]:
         if key not in DEFAULTS or not values:
             continue
         try:
-            _read_url_value(key, values)
+            url_value(key, values)
         except ValueError as e:
             given = " ".join(values) if len(" ".join(values)) <= 40 else " ".join(values)[:37] + "…"
             notices[key] = f"URL parameter {key}={given} {e}: using {_shown(DEFAULTS[key])}"
     return notices
+
+
+SYMBOLS = {"lr": "η", "beta1": "β1", "beta2": "β2", "lam": "λ", "2scheme": "2-scheme"}
+# each optimizer setting's key -> (the optimizer, the field's symbol)
+OPTIMIZER_KEYS = {key_of(name, field): (name, symbol)
+                  for name in OPTIMIZER_DEFAULTS for field, symbol in SYMBOLS.items() if key_of(name, field) in DEFAULTS}
+RUN_LABELS = {"pg_steps": "steps", "pg_seed": "seed", "pg_bc": "bias correction", "pg_proj": "Φ(θ_t) measured",
+              "pg_opts": "optimizers", "pg_task": "task"}
+
+
+def setting_changes(before: Dict[str, Any], after: Dict[str, Any]) -> List[str]:
+    """What differs between two Playground settings, as a page says it: 'Adam β2 0.9 → 0.95'.
+    Only settings the race after the change uses are named (not an optimizer that is not racing,
+    not the other task's knobs)."""
+    b, a = {**DEFAULTS, **before}, {**DEFAULTS, **after}
+    described = TASKS[a["pg_task"]]
+    task_labels = {TASK_KEYS[field]: described.knob_labels[field] for field in described.knobs}
+    changes = []
+    for key in DEFAULTS:
+        if b[key] == a[key]:
+            continue
+        if key in OPTIMIZER_KEYS:
+            name, symbol = OPTIMIZER_KEYS[key]
+            if name not in a["pg_opts"]:
+                continue
+            title = f"{REGISTRY[name].label} {symbol}"
+        elif key in TASK_KEYS.values():
+            if key not in task_labels:
+                continue
+            title = task_labels[key]
+        else:
+            title = RUN_LABELS[key]
+        changes.append(f"{title} {_shown(b[key])} → {_shown(a[key])}")
+    return changes
 
 
 def log_every_for(steps: int) -> int:

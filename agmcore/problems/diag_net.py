@@ -166,12 +166,12 @@ class DiagNetProblem(LabelNoiseRegression):
         """Φ(θ): where the clean gradient flow from θ = (u₀, v₀) ends, found exactly.
 
         Along the flow u' = −2c⊙u, v' = 2c⊙v with c = Zᵀr/n, so u = u₀e^{−2s}, v = v₀e^{2s} with
-        s = Zᵀλ in the row space of Z, and the end point interpolates: Z w(λ) = y. That is the
-        stationarity of the convex dual G(λ) = ¼ Σ_j (u₀_j² e^{−4s_j} + v₀_j² e^{4s_j}) + λᵀy
-        (∇G = y − Zw, ∇²G = 4 Z diag(u² + v²) Zᵀ; λ, the dual variable, is `dual` in the code, not
-        AdamE's power), solved by Newton's method with a backtracking
-        line search on ‖y − Zw‖² until max |Zw − y| ≤ tolerance·(1 + max |y|) (or a run's line
-        search finds no decrease: round-off). u⊙v is conserved, as on the flow."""
+        s = Zᵀμ in the row space of Z, and the end point interpolates: Z w(μ) = y. That is the
+        stationarity of the convex dual G(μ) = ¼ Σ_j (u₀_j² e^{−4s_j} + v₀_j² e^{4s_j}) + μᵀy
+        (∇G = y − Zw, ∇²G = 4 Z diag(u² + v²) Zᵀ; μ is `dual` in the code; λ is AdamE's power),
+        solved by Newton's method with a backtracking line search on ‖y − Zw‖² until
+        max |Zw − y| ≤ tolerance·(1 + max |y|) (or a run's line search finds no decrease:
+        round-off). u⊙v is conserved, as on the flow."""
         a, b = params["u"] ** 2, params["v"] ** 2
         y = self.y.expand(a.shape[0], -1)
         limit = tolerance * (1 + y.abs().amax(1))
@@ -180,7 +180,7 @@ class DiagNetProblem(LabelNoiseRegression):
             return 4 * self.correlate(dual)
 
         def flow_point(dual):
-            """(u², v², y − Zw) at the flow point of the dual variable (λ above)."""
+            """(u², v², y − Zw) at the flow point of the dual variable μ."""
             s4 = exponent(dual)
             u2, v2 = a * torch.exp(-s4), b * torch.exp(s4)
             return u2, v2, y - self.predict(u2 - v2)

@@ -16,6 +16,8 @@ batch (`fastmath` reassociates sums, but the same way for every run of a shape).
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
@@ -88,18 +90,36 @@ def _update(p, g, m, second, t, lr, beta1, beta2, lam, eps, heavy_ball, use_mome
             p[j] = p[j] + (-(m[j] / denominator)) * scale
 
 
+# What advance() reads and writes, grouped by what it is (numba passes named tuples of arrays).
+RunState = namedtuple("RunState", "u v m_u m_v s_u s_v u_sum v_sum averaged u_bar v_bar alive diverged_at")
+"""Per-run state, stepped in place: θ = (u, v) and its moments m, s (R, ·); the tail sums (R, d)
+and their count (R,); the running average θ̄ = (u_bar, v_bar) (R, d); whether each run still
+steps and the step it diverged at (R,)."""
+Data = namedtuple("Data", "z y row")
+"""Each seed's inputs z (U, n, d) and clean labels y (U, n); row (R,): each run's seed row."""
+Noise = namedtuple("Noise", "zeta batch_weights position delta")
+"""ζ (U, K, n); the minibatch weights b (U, K, n), or (0, 0, 0) for full batches; the chunk's next
+unused step; each run's label-noise level δ (R,)."""
+Hyper = namedtuple("Hyper", "lr beta1 beta2 lam eps limit average_from")
+"""Per-run hyperparameters (R,): η, β1, β2, AdamE's power λ, ε, the divergence limit on the clean
+loss and the tail average's first step."""
+Structure = namedtuple("Structure", "heavy_ball use_momentum use_second bias_correction block")
+"""The update rule, the same for every run of a group: heavy-ball momentum or EMA, momentum on,
+second moment on, bias correction on, the second moment's block size."""
+
+
 @njit(cache=True, fastmath=FAST, error_model="numpy")
-def advance(u, v, m_u, m_v, s_u, s_v, u_sum, v_sum, averaged, u_bar, v_bar,  # per-run state, (R, ·), (R,)
-            z, y, data_index,  # data per seed (U, n, d), (U, n), run -> seed row
-            noise, batch_weights, noise_position, delta,  # ζ (U, K, n), b (U, K, n) or (0, 0, 0), (R,)
-            lr, beta1, beta2, lam, eps,  # (R,) each
-            heavy_ball, use_momentum, use_second, bias_correction, block,  # the group's structure
-            t0, steps, alive, diverged_at, limit, average_from, omega):
-    """Step every alive run `steps` times from step t0, in place. A run whose clean loss is
-    non-finite or above its limit stops there unchanged (diverged_at = that step). With
-    average_from[r] < the step count, θ after each counted step is added to u_sum, v_sum.
-    (u_bar, v_bar) is the running average θ̄_t ← θ̄_{t−1} + (ω+1)/(t+ω)·(θ_t − θ̄_{t−1})
-    (observation.denoising_weight)."""
+def advance(state, data, noise, hyper, structure, t0, steps, omega):
+    """Step every alive run `steps` times from step t0, in place (RunState, Data, Noise, Hyper,
+    Structure above). A run whose clean loss is non-finite or above its limit stops there
+    unchanged (diverged_at = that step). With average_from[r] < the step count, θ after each
+    counted step is added to u_sum, v_sum. (u_bar, v_bar) is the running average
+    θ̄_t ← θ̄_{t−1} + (ω+1)/(t+ω)·(θ_t − θ̄_{t−1}) (observation.denoising_weight)."""
+    u, v, m_u, m_v, s_u, s_v, u_sum, v_sum, averaged, u_bar, v_bar, alive, diverged_at = state
+    z, y, data_index = data
+    zetas, batch_weights, noise_position, delta = noise
+    lr, beta1, beta2, lam, eps, limit, average_from = hyper
+    heavy_ball, use_momentum, use_second, bias_correction, block = structure
     runs, d = u.shape
     n = z.shape[1]
     w = np.empty(d)
@@ -121,7 +141,7 @@ def advance(u, v, m_u, m_v, s_u, s_v, u_sum, v_sum, averaged, u_bar, v_bar,  # p
                 alive[k] = False
                 diverged_at[k] = t
                 break
-            zeta = noise[row, noise_position + s]
+            zeta = zetas[row, noise_position + s]
             if minibatch:
                 weight = batch_weights[row, noise_position + s]
                 for i in range(n):
@@ -210,10 +230,10 @@ def measures(u, v, z, y, w_star, s, data_index, block, lam, bins, out, profile):
 
 
 @njit(cache=True, fastmath=FAST, error_model="numpy")
-def _flow_point(z, y, a, b, lam, s4, u2, v2, w, r):
-    """The flow point of the dual λ: s4 = 4 Zᵀλ, u² = a e^{−s4}, v² = b e^{s4}, r = y − Z(u² − v²);
-    returns Σ r²."""
-    _correlate(z, lam, s4)
+def _flow_point(z, y, a, b, dual, s4, u2, v2, w, r):
+    """The flow point of the dual variable μ: s4 = 4 Zᵀμ, u² = a e^{−s4}, v² = b e^{s4},
+    r = y − Z(u² − v²); returns Σ r²."""
+    _correlate(z, dual, s4)
     for j in range(a.shape[0]):
         s4[j] *= 4.0
         u2[j] = a[j] * np.exp(-s4[j])
@@ -230,69 +250,89 @@ def _flow_point(z, y, a, b, lam, s4, u2, v2, w, r):
 
 
 @njit(cache=True, fastmath=FAST, error_model="numpy")
+def _dual_hessian(z, u2, v2, hess):
+    """hess = 4 Z diag(u² + v²) Zᵀ (the Jacobian of −r in μ), plus a jitter of 1e-15·its trace."""
+    n, d = z.shape
+    trace = 0.0
+    for i in range(n):
+        for m in range(i + 1):
+            acc = 0.0
+            for j in range(d):
+                acc += z[i, j] * (u2[j] + v2[j]) * z[m, j]
+            hess[i, m] = hess[m, i] = 4.0 * acc
+        trace += hess[i, i]
+    jitter = 1e-15 * max(trace, 1e-300)
+    for i in range(n):
+        hess[i, i] += jitter
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy")
+def _line_search(z, y, a, b, dual, direction, t, now, trial, s4, u2, v2, w, scratch):
+    """The step t along `direction`, halved until ‖r‖² falls enough (Armijo, c = 1e-4); 0.0 when
+    sixty halvings do not find one."""
+    for _halving in range(60):
+        for i in range(dual.shape[0]):
+            trial[i] = dual[i] + t * direction[i]
+        merit = _flow_point(z, y, a, b, trial, s4, u2, v2, w, scratch)
+        if np.isfinite(merit) and merit <= now + 1e-4 * t * (-2.0 * now):
+            return t
+        t = t / 2
+    return 0.0
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy")
+def _solve_dual(z, y, a, b, dual, tolerance, max_iterations, max_exponent_step, work):
+    """Newton on μ (in place, from its value) until max|r| ≤ tolerance·(1 + max|y|), the first step
+    moving no exponent by more than max_exponent_step."""
+    n = z.shape[0]
+    s4, u2, v2, w, r, trial, scratch, hess = work
+    limit = 0.0
+    for i in range(n):
+        limit = max(limit, abs(y[i]))
+    limit = tolerance * (1.0 + limit)
+    for _ in range(max_iterations):
+        now = _flow_point(z, y, a, b, dual, s4, u2, v2, w, r)
+        largest = 0.0
+        for i in range(n):
+            largest = max(largest, abs(r[i]))
+        if not largest > limit:
+            return
+        _dual_hessian(z, u2, v2, hess)
+        for i in range(n):
+            scratch[i] = -r[i]
+        direction = np.linalg.solve(hess, scratch)
+        _correlate(z, direction, s4)
+        steepest = 0.0
+        for j in range(a.shape[0]):
+            steepest = max(steepest, abs(4.0 * s4[j]))
+        t = _line_search(z, y, a, b, dual, direction, min(max_exponent_step / steepest, 1.0), now, trial, s4, u2,
+                         v2, w, scratch)
+        if t == 0.0:
+            return
+        for i in range(n):
+            dual[i] = dual[i] + t * direction[i]
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy")
 def project(u, v, z, y, data_index, out_u, out_v, tolerance, max_iterations, max_exponent_step, duals):
     """Φ(θ) of every run, the end of the clean gradient flow, into out_u, out_v: the algorithm of
-    `DiagNetProblem.gradient_flow_limit` (Newton on the dual λ with a backtracking line search on
-    ‖y − Zw‖², the first step moving no exponent by more than max_exponent_step), run by run.
+    `DiagNetProblem.gradient_flow_limit` (Newton on the dual μ with a backtracking line search on
+    ‖y − Zw‖², _solve_dual), run by run; then u = u₀ e^{−2Zᵀμ}, v = v₀ e^{2Zᵀμ}.
     Newton starts from duals[k] (zeros: a cold start) and leaves the solution there, so a
     projection of a slowly moving point (θ̄ at successive logging points) can start warm."""
     runs, d = u.shape
     n = z.shape[1]
     a, b = np.empty(d), np.empty(d)
-    s4, u2, v2, w = np.empty(d), np.empty(d), np.empty(d), np.empty(d)
-    lam, trial, r, scratch = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    hess = np.empty((n, n))
+    work = (np.empty(d), np.empty(d), np.empty(d), np.empty(d), np.empty(n), np.empty(n), np.empty(n),
+            np.empty((n, n)))  # s4, u², v², w, r, trial, scratch, the Hessian
+    s4 = work[0]
     for k in range(runs):
         zk, yk = z[data_index[k]], y[data_index[k]]
         for j in range(d):
             a[j] = u[k, j] * u[k, j]
             b[j] = v[k, j] * v[k, j]
-        limit = 0.0
-        for i in range(n):
-            limit = max(limit, abs(yk[i]))
-            lam[i] = duals[k, i]
-        limit = tolerance * (1.0 + limit)
-        for _ in range(max_iterations):
-            now = _flow_point(zk, yk, a, b, lam, s4, u2, v2, w, r)
-            largest = 0.0
-            for i in range(n):
-                largest = max(largest, abs(r[i]))
-            if not largest > limit:
-                break
-            trace = 0.0
-            for i in range(n):
-                for m in range(i + 1):
-                    acc = 0.0
-                    for j in range(d):
-                        acc += zk[i, j] * (u2[j] + v2[j]) * zk[m, j]
-                    hess[i, m] = hess[m, i] = 4.0 * acc
-                trace += hess[i, i]
-            jitter = 1e-15 * max(trace, 1e-300)
-            for i in range(n):
-                hess[i, i] += jitter
-                scratch[i] = -r[i]
-            direction = np.linalg.solve(hess, scratch)
-            _correlate(zk, direction, s4)
-            steepest = 0.0
-            for j in range(d):
-                steepest = max(steepest, abs(4.0 * s4[j]))
-            t = min(max_exponent_step / steepest, 1.0)
-            accepted = False
-            for _halving in range(60):
-                for i in range(n):
-                    trial[i] = lam[i] + t * direction[i]
-                merit = _flow_point(zk, yk, a, b, trial, s4, u2, v2, w, scratch)
-                if np.isfinite(merit) and merit <= now + 1e-4 * t * (-2.0 * now):
-                    accepted = True
-                    break
-                t = t / 2
-            if not accepted or t == 0.0:
-                break
-            for i in range(n):
-                lam[i] = lam[i] + t * direction[i]
-        for i in range(n):
-            duals[k, i] = lam[i]
-        _correlate(zk, lam, s4)
+        _solve_dual(zk, yk, a, b, duals[k], tolerance, max_iterations, max_exponent_step, work)  # in place
+        _correlate(zk, duals[k], s4)
         for j in range(d):
             half = 4.0 * s4[j] / 2
             out_u[k, j] = u[k, j] * np.exp(-half)

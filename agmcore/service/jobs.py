@@ -21,6 +21,7 @@ from agmcore import settings
 from agmcore.engine.config import ConfigError, RunConfig, check_memory
 from agmcore.engine.device import resolve_device
 from agmcore.engine.memory import available_bytes
+from agmcore.service.audience import Audience
 from agmcore.service.job import (CANCELLED, FAILED, FINISHED, INTERRUPTED, QUEUED, RUNNING, Job, fresh_runs,
                                  progress_of, state_of)
 from agmcore.service.worker_process import WorkerProcess
@@ -29,9 +30,6 @@ from agmcore.storage.store import ResultStore, race_key
 PENDING_EVERY = 5.0  # seconds between records of a running race's step in the store
 RESTARTS = 1  # a race whose worker dies starts again once on a fresh worker, then fails
 ENDED_KEPT = 16  # ended jobs kept in memory, newest first; older ones are forgotten (the store holds the finished)
-
-
-WATCH_WINDOW = 10.0  # seconds: a session that has not looked at a race for this long no longer counts
 
 
 class Refused(ConfigError):
@@ -52,7 +50,7 @@ class JobManager:
         self._queue: List[str] = []
         self._recorded: Dict[str, float] = {}  # race -> when its step was last recorded in the store
         self._copies: Dict[str, tuple] = {}  # race -> (state, progress, made at, the copy job() hands out)
-        self._watchers: Dict[str, Dict[str, float]] = {}  # race -> {session: when it last looked}
+        self._audience = Audience()
         self.pending_every = PENDING_EVERY
         self._ended: List[str] = []  # keys of ended jobs still in memory, oldest first (at most ENDED_KEPT)
         # the store is written by one thread, never under the lock: records of races in progress and
@@ -159,7 +157,7 @@ class JobManager:
                 return None
             if not job.active:
                 self._copies.pop(key, None)
-                self._watchers.pop(key, None)
+                self._audience.forget(key)
                 return copy.deepcopy(job)
             state, progress = state_of(job), progress_of(job)
             cached = self._copies.get(key)  # (state, progress, made at, copy)
@@ -170,15 +168,8 @@ class JobManager:
 
     def watching(self, key: str, who: str, now: Optional[float] = None) -> int:
         """Record that session `who` is looking at race `key`; returns how many sessions did in the
-        last WATCH_WINDOW seconds (the live view's refresh slows as that grows: refresh_interval)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            seen = self._watchers.setdefault(key, {})
-            seen[who] = now
-            for other, when in list(seen.items()):
-                if now - when > WATCH_WINDOW:
-                    del seen[other]
-            return len(seen)
+        last audience.WATCH_WINDOW seconds (the live view's refresh slows as that grows: refresh_interval)."""
+        return self._audience.look(key, who, time.monotonic() if now is None else now)
 
     def queue_position(self, key: str) -> Optional[int]:
         """1-based position in the waiting queue, or None if not waiting."""
@@ -368,4 +359,4 @@ class JobManager:
             if job is not None and not job.active:
                 del self._jobs[old]
                 self._copies.pop(old, None)
-                self._watchers.pop(old, None)
+                self._audience.forget(old)
