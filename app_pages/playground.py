@@ -25,6 +25,11 @@ SHOWN, PREVIOUS = "pg_shown", "pg_previous"  # (race, settings) of the last fini
 url_notices = playground_controls.read_url()  # before any control reads the URL
 
 
+def session_settings() -> dict:
+    """The Playground settings this session's controls hold (the rest are the defaults)."""
+    return {k: st.session_state[k] for k in DEFAULTS if k in st.session_state}
+
+
 def wait_while_moving():
     """A moved slider's race waits DEBOUNCE s for the settings to stand still, here, before any
     control is drawn: a newer value of the same drag (one per key press) stops this run at the
@@ -32,7 +37,7 @@ def wait_while_moving():
     a value older than the one it now shows (auto_run)."""
     seen = st.session_state.get(SEEN)
     try:
-        early = build_race({k: st.session_state[k] for k in DEFAULTS if k in st.session_state})
+        early = build_race(session_settings())
     except (ConfigError, ValueError):
         early = None
     if early is not None and auto_run.starts_by_itself(seen, race_key(early), False, early) \
@@ -50,7 +55,7 @@ x = playground_controls.draw()
 st.title("Playground")
 for notice in url_notices.values():
     st.warning(notice)
-settings = {k: st.session_state[k] for k in DEFAULTS if k in st.session_state}
+settings = session_settings()
 try:
     configs = build_race(settings)
 except (ConfigError, ValueError) as e:
@@ -100,7 +105,7 @@ if elsewhere:
     st.caption("This race was started in another browser: you see it live, and only that browser can stop it.")
 paused = pause_column.toggle("Pause live plots (to zoom)", key="pg_pause", disabled=teacher_mode())
 predicted = estimated_seconds(configs)
-if predicted is not None and predicted <= auto_run.AUTO_RUN_SECONDS:
+if auto_run.runs_by_itself(configs):
     st.caption(f"A moved slider runs this race by itself (the engine needs about {predicted:.1g} s).")
 elif predicted is not None:
     st.caption(f"This race needs about {predicted:,.0f} s of compute: it starts when you click ▶ Run.")

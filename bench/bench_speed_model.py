@@ -42,12 +42,11 @@ def main():
         seconds, _ = median_seconds(lambda: run_all(configs, device="cpu"), args.repeats)
         predicted = speed.estimated_seconds(configs)
         print(f"{dim:>6} {samples:>5} {steps:>9,} {seconds:>11.3f} {predicted:>12.3f} {predicted / seconds:>6.2f}")
-        logs = steps // log_every_for(steps) + 2
-        rows.append([1, 2 * steps * dim * samples, 2 * steps * dim, 2 * steps, 2 * logs * dim * samples ** 2])
+        rows.append([1] + [sum(column) for column in zip(*(speed.terms(c) for c in configs))])
         measured.append(seconds)
     if args.fit:
         constants = np.linalg.lstsq(np.array(rows, float), np.array(measured), rcond=None)[0]
-        print("fit: START = %.3g, PER_STEP = (%.3g, %.3g, %.3g), PER_LOG = %.3g" % tuple(constants))
+        print("fit: START = %.3g, COSTS = (%.3g, %.3g, %.3g, %.3g)" % tuple(constants))
 
 
 if __name__ == "__main__":

@@ -95,11 +95,16 @@ def drawn_once(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def _numbers(runs: Sequence[Dict]) -> tuple:
+    """(summary table, verdict sentences) of a race."""
+    return table_html(runs), verdict(runs).sentences
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _shared_numbers(snapshot: tuple, _runs: Sequence[Dict]) -> tuple:
-    """(summary table, verdict sentences) of one snapshot of a race, built once for every session
-    that draws it (`snapshot` names it: race key, step, status); Streamlit only reads them."""
-    return table_html(_runs), verdict(_runs).sentences
+    """_numbers of one snapshot of a race, built once for every session that draws it (`snapshot`
+    names it: race key, step, status); Streamlit only reads them."""
+    return _numbers(_runs)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -129,7 +134,7 @@ def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = Fals
     def chart(name):
         st.plotly_chart(figure(name), key=f"{key}_{CHART_KEYS.get(name, name)}", width="stretch")
 
-    table, sentences = _shared_numbers(snapshot, runs) if snapshot else (table_html(runs), verdict(runs).sentences)
+    table, sentences = _shared_numbers(snapshot, runs) if snapshot else _numbers(runs)
     names = figures.race_figure_names(runs, projected)
     _legend(runs)
     if previous is not None:

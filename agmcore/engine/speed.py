@@ -19,21 +19,22 @@ from agmcore.engine.compiled_group import compiled_supports
 from agmcore.engine.config import RunConfig
 
 START = 0.05  # seconds: building the groups, the first logging point
-PER_STEP = (4.5e-10, 7.0e-9, 6.4e-8)  # a·d·n, b·d, c: seconds per step of one run
-PER_LOG = 2.9e-10  # e·d·n²: seconds per logging point of one run (Φ(θ̄)'s Newton, the measures)
+# seconds per unit of each of terms(): a·d·n, b·d, c per step of one run; e·d·n² per logging point
+COSTS = (4.5e-10, 7.0e-9, 6.4e-8, 2.9e-10)
+
+
+def terms(config: RunConfig) -> tuple:
+    """One run's cost terms: (T·d·n, T·d, T, L·d·n²), with L its logging points (twice over where
+    Φ(θ_t) is measured too)."""
+    d, n, steps = config.task.dim, config.task.samples, config.steps
+    logs = (steps // config.log_every + 2) * (2 if config.manifold_metrics else 1)
+    return steps * d * n, steps * d, steps, logs * d * n * n
 
 
 def estimated_seconds(configs: Sequence[RunConfig]) -> Optional[float]:
-    """The race's predicted compute time in the compiled loop on CPU; None when some run goes
-    another path (the torch group: matrix factorization, Shampoo, float32), which this model
-    does not cover."""
+    """The race's predicted compute time in the compiled loop on CPU, START + Σ COSTS·terms over
+    its runs; None when some run goes another path (the torch group: matrix factorization,
+    Shampoo, float32), which this model does not cover."""
     if not configs or not all(compiled_supports(c, torch.device("cpu")) for c in configs):
         return None
-    total = START
-    for c in configs:
-        d, n = c.task.dim, c.task.samples
-        logs = c.steps // c.log_every + 2
-        projections = 2 if c.manifold_metrics else 1  # Φ(θ_t) too
-        total += c.steps * (PER_STEP[0] * d * n + PER_STEP[1] * d + PER_STEP[2])
-        total += logs * projections * PER_LOG * d * n * n
-    return total
+    return START + sum(cost * term for c in configs for cost, term in zip(COSTS, terms(c)))
