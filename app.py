@@ -20,6 +20,7 @@ page = st.navigation([
     st.Page("app_pages/experiments.py", title="Experiments", icon=":material/science:", url_path="experiments"),
     st.Page("app_pages/result.py", title="Result", icon=":material/description:", url_path="result"),
     st.Page("app_pages/gallery.py", title="Gallery", icon=":material/photo_library:", url_path="gallery"),
+    st.Page("app_pages/notes.py", title="Notes", icon=":material/menu_book:", url_path="notes"),
 ], position="top")
 apply_teacher_mode()
 page.run()

@@ -7,6 +7,7 @@ import streamlit as st
 from agmcore.engine.config import RunConfig
 from agmcore.experiments import EXPERIMENTS
 from agmcore.experiments.common import seed_fraction_text
+from agmcore.presentation.doc_links import linked
 from agmcore.presentation.experiment_figures import experiment_figure
 from agmcore.service.shipped import shipped_experiment
 from ui.services import background_sweeps, store
@@ -65,7 +66,7 @@ def show(summary: dict, figure) -> None:
     if summary["claim_holds"]:
         st.success("The claim held on these cells.")
     else:
-        st.warning("The claim did not hold on these cells: see the numbers below and docs/ for the settings "
+        st.warning("The claim did not hold on these cells: see the numbers below, and the Notes page for the settings "
                    "that were tried.")
     if "claim_parts" in summary:
         parts, fractions = summary["claim_parts"], summary.get("claim_fractions", {})
@@ -80,10 +81,10 @@ if missing:
     shipped = shipped_experiment(name, [c.key for c in configs])
     sweep = sweeps.sweep(st.session_state.get("ex_sweep"))
     if shipped is not None:
-        st.info(f"**Shipped result**: these {len(configs)} cells were computed by `agmcore ship` for this "
+        st.info(linked(f"**Shipped result**: these {len(configs)} cells were computed by `agmcore ship` for this "
                 f"version of the app; {len(configs) - len(missing)} of them are stored here. Run them to "
                 "compute them on this machine: on another processor the compiled loop rounds differently, so a "
-                "fraction over seeds can come out a little different, within its interval (docs/engine.md).")
+                "fraction over seeds can come out a little different, within its interval (docs/engine.md)."))
     else:
         st.info(f"{len(configs) - len(missing)} of {len(configs)} cells are stored.")
     if sweep is not None and sweep.active:

@@ -1,10 +1,30 @@
 """Home: what the app shows, the key formulas, one-click presets."""
+import plotly.graph_objects as go
 import streamlit as st
 
+from agmcore.experiments import EXPERIMENTS
+from agmcore.presentation.doc_links import linked
 from agmcore.presentation.playground import DEFAULTS
 from agmcore.presentation.presets import PRESETS, caption
+from agmcore.service.shipped import shipped_experiment
+
+PICTURE = "sample-complexity"  # the shipped experiment Home opens with: Adam recovers from fewer samples
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def picture(cells: tuple):
+    """The shipped figure of PICTURE for these cell keys (None if this install has none), built once."""
+    shipped = shipped_experiment(PICTURE, list(cells))
+    return None if shipped is None else go.Figure(shipped["figure"])
+
 
 st.title("How adaptive optimizers differ from SGD in the solutions they find")
+experiment = EXPERIMENTS[PICTURE]
+shown = picture(tuple(c.key for c in experiment.build("classroom", experiment.seeds)))
+if shown is not None:
+    st.plotly_chart(shown, key="home_picture", width="stretch")
+    st.caption(f"{experiment.title}, computed for this version of the app over seeds; the Experiments page opens it with its "
+               "numbers.")
 st.markdown(
     "Many different weights fit the training data equally well; which one an optimizer ends at is its *implicit bias*. "
     "Under label noise, near the set of minimizers, SGD drifts towards weights with a small Hessian trace tr(H). "
@@ -38,6 +58,6 @@ for column, (name, settings) in zip(columns, PRESETS.items()):
     with column:
         st.button(name, key=f"home_preset_{list(PRESETS).index(name)}", on_click=open_preset, args=(settings,),
                   width="stretch")
-        st.caption(caption(name))
+        st.caption(linked(caption(name)))
 if st.session_state.pop("home_target", None):
     st.switch_page("app_pages/playground.py")

@@ -13,9 +13,9 @@ from agmcore.presentation import auto_run
 from agmcore.presentation.playground import DEFAULTS, build_race, setting_changes
 from agmcore.service.jobs import INTERRUPTED, Refused
 from agmcore.storage.store import race_key
-from ui import job_status, playground_controls, race_view, replay
+from ui import job_status, knob_map_view, knob_sweep_view, playground_controls, race_view, replay
 from ui.page_frame import teacher_mode
-from ui.services import manager, session_id, store
+from ui.services import manager, session_id, stored_race
 
 REFRESH_SECONDS = 1.0
 LIVE_VIEW = "pg_live_view"  # the live race's snapshot this session draws: (race, step, status), its documents, since
@@ -41,7 +41,7 @@ def wait_while_moving():
     except (ConfigError, ValueError):
         early = None
     if early is not None and auto_run.starts_by_itself(seen, race_key(early), False, early) \
-            and store().usable_race(race_key(early)) is None:
+            and stored_race(race_key(early)) is None:
         time.sleep(auto_run.DEBOUNCE)
     st.empty()  # that next element (drawn in every run, so what follows keeps its place on the page)
 
@@ -49,12 +49,13 @@ def wait_while_moving():
 wait_while_moving()
 
 # ------------------------------------------------------------------ controls (sidebar)
-x = playground_controls.draw()
+x, sliders = playground_controls.draw()
 
 # ------------------------------------------------------------------ guard
 st.title("Playground")
-for notice in url_notices.values():
-    st.warning(notice)
+for notice in [*url_notices.values(), knob_sweep_view.checked_url(sliders), knob_map_view.checked_url(sliders)]:
+    if notice:
+        st.warning(notice)
 settings = session_settings()
 try:
     configs = build_race(settings)
@@ -64,7 +65,7 @@ except (ConfigError, ValueError) as e:
 key = race_key(configs)
 jobs = manager()
 me = session_id()
-stored = store().usable_race(key)  # damaged: run it again
+stored = stored_race(key)  # damaged: run it again
 
 
 # ------------------------------------------------------------------ a moved control
@@ -114,12 +115,8 @@ else:
                "▶ Run.")
 if refused:
     st.warning(refused)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _stored_documents(race: str):
-    """A finished race's documents from the store, read once for every session (read only)."""
-    return store().usable_race(race)
+knob_sweep_view.draw({**DEFAULTS, **settings}, sliders)
+knob_map_view.draw({**DEFAULTS, **settings}, sliders)
 
 
 def previous_view():
@@ -127,7 +124,7 @@ def previous_view():
     held = st.session_state.get(PREVIOUS)
     if held is None or held[0] == key:
         return None
-    runs = _stored_documents(held[0])
+    runs = stored_race(held[0])
     return None if runs is None else race_view.Previous(held[0], runs, setting_changes(held[1], settings))
 
 

@@ -60,3 +60,19 @@ def running_app(workers: int = 1, root: str = ROOT) -> Iterator[Tuple[subprocess
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def app_page(workers: int, path: str, viewport=(1400, 1000)):
+    """running_app with one headless Chromium page opened at `path`: yields (the server process,
+    its URL, the page, playwright's sync_api)."""
+    from playwright import sync_api
+
+    with running_app(workers=workers) as (proc, url), sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        page.goto(f"{url}{path}")
+        try:
+            yield proc, url, page, sync_api
+        finally:
+            browser.close()

@@ -15,7 +15,7 @@ import argparse
 import statistics
 import time
 
-from bench.app_server import CHROMIUM, CHROMIUM_ARGS, running_app
+from bench.app_server import app_page
 
 NEW_CHART = """(value) => {
   const plots = document.querySelectorAll('.js-plotly-plot');
@@ -51,12 +51,7 @@ def main():
     parser.add_argument("--moves", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    from playwright import sync_api
-
-    with running_app(workers=args.workers) as (_, url), sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/playground")
+    with app_page(args.workers, "/playground") as (_, _, page, sync_api):
         page.get_by_role("button", name="▶ Run").wait_for(timeout=90_000)
         page.wait_for_timeout(8000)  # the workers import torch and load the kernels
         if not page.get_by_text("Finished.").count():
@@ -70,7 +65,6 @@ def main():
             finishes.append(finished)
             print(f"β2 {before} → {slider_value(page, beta2)}: first chart of the new setting {first:.2f} s, "
                   f"finished {finished:.2f} s", flush=True)
-        browser.close()
     print(f"median over {args.moves} moves: first chart {statistics.median(firsts):.2f} s (target ≤ 1.0 s), "
           f"finished {statistics.median(finishes):.2f} s")
 

@@ -339,3 +339,96 @@ def test_bad_url_values_are_named_never_a_traceback(query, notice):
     assert at.select_slider(key="pg_steps").value == 100_000 and at.select_slider(key="pg_dim").value == 100
     if "pg_seed" in query:  # a valid parameter beside a bad one is kept
         assert at.number_input(key="pg_seed").value == 5
+
+
+def _swept_races(settings, knob):
+    from agmcore.presentation.knob_sweep import sweep_races
+
+    return [race for _, race in sweep_races({**{k: int(v) for k, v in settings.items()}}, knob)[0]]
+
+
+@pytest.mark.slow  # an agmcore sweep process
+def test_a_swept_knob_stores_each_value_and_its_link_reopens_the_strip():
+    """"Sweep" computes every value's race in the background; then each value opens from the store
+    with no click, and the strip marks the current value."""
+    from ui.services import manager
+
+    races = _swept_races(TINY, "pg_sgd_lr")
+    missing = sum(ResultStore().usable_race(race_key(r)) is None for r in races)  # an earlier test ran the default
+    at = _app("app_pages/playground.py", **TINY, pg_sweep="pg_sgd_lr")
+    assert at.selectbox(key="pg_sweep_knob").value == "pg_sgd_lr"
+    [sweep] = [b for b in at.button if b.key == "pg_sweep_run"]
+    assert missing >= len(races) - 1
+    assert sweep.label.startswith(f"Sweep sgd learning rate η: {missing} of {len(races)} races to compute")
+    sweep.click().run()
+    _wait(at, lambda a: any("races of this sweep are stored" in c.value for c in a.caption), timeout=240)
+    store = ResultStore()
+    assert all(store.usable_race(race_key(r)) is not None for r in races)
+    strip = [c for c in at.get("plotly_chart") if "Final measures" in c.proto.spec]
+    assert len(strip) == 1 and "against sgd learning rate η (dashed: 0.1)" in strip[0].proto.spec
+    at.select_slider(key="pg_sgd_lr").set_value(0.2).run()
+    assert manager().job(race_key(_swept_races({**TINY, "pg_sgd_lr": 0.2}, "pg_sgd_lr")[0])) is None
+    assert len(at.success) == 1 and "stored" in at.success[0].value  # from the store, nothing computed
+    strip = [c for c in at.get("plotly_chart") if "Final measures" in c.proto.spec]
+    assert "(dashed: 0.2)" in strip[0].proto.spec
+    assert at.query_params["pg_sweep"] == "pg_sgd_lr"  # the link reopens it
+
+
+def test_a_sweep_named_in_the_url_that_is_no_slider_gives_a_notice():
+    at = _app("app_pages/playground.py", **TINY, pg_sweep="pg_nonsense")
+    assert any("pg_sweep=pg_nonsense names no slider" in w.value for w in at.warning)
+    assert at.selectbox(key="pg_sweep_knob").value == ""
+    assert not [c for c in at.get("plotly_chart") if "Final measures" in c.proto.spec]
+
+
+def test_a_sweep_too_long_to_run_here_is_refused_with_what_to_lower():
+    at = _app("app_pages/playground.py", pg_steps="1000000", pg_sweep="pg_dim")
+    assert any("more than the 300 s a sweep may take here" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key == "pg_sweep_run"]
+    assert any("d = 2" in c.value for c in at.caption)  # the value that cannot run is named
+
+
+def test_home_opens_with_the_shipped_sample_complexity_figure_and_links_its_notes():
+    at = _app()
+    [picture] = at.get("plotly_chart")
+    assert "half the seeds recover from n" in picture.proto.spec
+    captions = " ".join(c.value for c in at.caption)
+    assert "[docs/regime-scan.md](notes?doc=regime-scan)" in captions
+
+
+@pytest.mark.parametrize("doc", ["denoising", "sample-complexity"])
+def test_the_notes_page_renders_a_note_its_images_and_links_to_the_others(doc):
+    at = _app("app_pages/notes.py", doc=doc)
+    text = " ".join(m.value for m in at.markdown)
+    with open(os.path.join(ROOT, "docs", f"{doc}.md"), encoding="utf-8") as f:
+        title = f.readline().strip("# \n")
+    assert title in text
+    assert "](notes?doc=" in text or doc == "denoising"
+    images = [e for e in at.main if type(e).__name__ == "Image"]
+    assert len(images) == (1 if doc == "sample-complexity" else 0)
+
+
+def test_the_notes_page_names_a_missing_note():
+    at = _app("app_pages/notes.py", doc="../README")
+    assert any("There is no note" in w.value for w in at.warning) and at.markdown
+
+
+
+@pytest.mark.slow  # an agmcore sweep process
+def test_a_map_of_two_knobs_computes_every_cell_and_colours_each():
+    at = _app("app_pages/playground.py", **TINY, pg_map="pg_adam_lr,pg_adam_beta2")
+    [run] = [b for b in at.button if b.key == "pg_map_run"]
+    assert run.label.startswith("Compute the map: ") and " of 100 races" in run.label
+    run.click().run()
+    _wait(at, lambda a: not [b for b in a.button if b.key == "pg_map_run"] and not a.get("progress"), timeout=300)
+    [chart] = [c for c in at.get("plotly_chart") if "click a cell to open its race" in c.proto.spec]
+    heat = json.loads(chart.proto.spec)["data"][0]
+    assert heat["type"] == "heatmap" and all(v is not None for row in heat["z"] for v in row)
+    assert any(t.get("name", "").startswith("2-scheme") for t in json.loads(chart.proto.spec)["data"])
+    assert at.query_params["pg_map"] == "pg_adam_lr,pg_adam_beta2"
+
+
+def test_a_map_named_in_the_url_that_is_not_two_sliders_gives_a_notice():
+    at = _app("app_pages/playground.py", **TINY, pg_map="pg_adam_lr,pg_adam_lr")
+    assert any("pg_map=pg_adam_lr,pg_adam_lr does not name two sliders" in w.value for w in at.warning)
+    assert not [c for c in at.get("plotly_chart") if "click a cell" in c.proto.spec]

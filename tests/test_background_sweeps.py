@@ -13,7 +13,7 @@ def _cells(seeds=2):
 
 
 def _ended(sweeps, key, timeout=120):
-    return wait_until(lambda: (sweep := sweeps.sweep(key)) is not None and not sweep.active and sweep, timeout,
+    return wait_until(lambda: (sweep := sweeps.sweep(key)) is not None and sweep.returncode is not None and sweep, timeout,
                       every=0.2, what="the sweep to end")
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from bench.app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, start_app
 from bench.bench_slider_browser import NEW_CHART
+from bench.bench_sweep_browser import COUNT_PANELS, PANELS_AT
 from bench.viewers import long_race, step_of
 
 pytestmark = pytest.mark.browser
@@ -85,7 +86,7 @@ def test_live_race_and_permalink(server, browser):
     assert before != after, "the live view did not update while the race ran"
     # Regression: with a pages/ folder, Streamlit 1.67 dropped the menu and wide layout on
     # fragment reruns of a non-default page.
-    assert page.get_by_test_id("stTopNavLink").count() == 5
+    assert page.get_by_test_id("stTopNavLink").count() == 6
 
     sync_api.expect(page.get_by_text("Finished.")).to_be_visible(timeout=180_000)
     run_to_finished = time.perf_counter() - start
@@ -142,7 +143,95 @@ def test_a_keyboard_drag_runs_one_race_with_no_click_and_keeps_the_previous_besi
     page.close()
 
 
-PAGES = {"home": "/", "home-path": "/home", "playground": f"/playground?{RACE}", "gallery": "/gallery", "experiments": "/experiments"}
+def test_a_swept_knob_scrubs_through_stored_races_and_its_link_reopens_it(server, browser, store_folder):
+    """"Sweep" on SGD's η: every value's race stored (none in the Gallery); a press of → then
+    shows the next value's race in every panel with nothing computed, the strip's mark moves, and
+    the page's link (pg_sweep) reopens the sweep."""
+    from agmcore.presentation.knob_sweep import sweep_races
+    from agmcore.storage.store import ResultStore, race_key
+
+    setting = "pg_steps=20000&pg_seed=3"
+    races = [race for _, race in sweep_races({"pg_steps": 20000, "pg_seed": 3}, "pg_sgd_lr")[0]]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/playground?{setting}&pg_sweep=pg_sgd_lr")
+    sweep = page.get_by_role("button", name="Sweep sgd learning rate η")
+    sweep.wait_for(timeout=90_000)
+    gallery = len(ResultStore(store_folder).gallery())  # the shipped races, put in the store as the page opened
+    sweep.click()
+    page.get_by_text("races of this sweep are stored").wait_for(timeout=180_000)
+    store = ResultStore(store_folder)
+    assert all(store.usable_race(race_key(r)) is not None for r in races)
+    assert len(store.gallery()) == gallery
+    if not page.get_by_text("Finished.").count():
+        page.get_by_role("button", name="▶ Run").click()  # the current value's race: from the store
+    sync_api.expect(page.get_by_text("Finished.")).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1500)
+    least = page.evaluate(COUNT_PANELS, "sgd ")
+    thumb = page.get_by_role("slider").nth(3)  # Adam's η, β1, β2, then SGD's η
+    assert thumb.get_attribute("aria-valuetext") == "0.1" and least >= 3
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    assert thumb.get_attribute("aria-valuetext") == "0.2"
+    page.wait_for_function(PANELS_AT, arg=["sgd ", "η=0.2", least], polling="raf", timeout=30_000)
+    sync_api.expect(page.get_by_text("Finished.")).to_be_visible(timeout=30_000)
+    strip = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(p => (p.layout.title && "
+                          "p.layout.title.text || '').replace(/<[^>]*>/g, '')).filter(t => t.startsWith('Final measures'))")
+    assert strip == ["Final measures at Φ(θ̄) against sgd learning rate η (dashed: 0.2)"]
+    assert "pg_sweep=pg_sgd_lr" in page.url
+    page.goto(page.url)  # the link reopens the sweep, every race stored
+    page.get_by_text("All 13 races of this sweep are stored").wait_for(timeout=60_000)
+    _wait_for_charts(page, 8)
+    page.wait_for_timeout(2000)  # the strip drawn
+    page.screenshot(path=os.path.join(ARTIFACTS, "playground-sweep.png"), full_page=True)
+    page.close()
+
+
+MAP_COMPUTED = """() => {  // every cell of the map coloured: each race stored
+  const gd = document.querySelector('.st-key-pg_map_chart .js-plotly-plot');
+  return !!gd && gd.data[0].z.every(row => row.every(v => v !== null && v !== undefined));
+}"""
+CELL_AT = """([i, j]) => {  // the page position of map cell (i across, j up): Plotly's own axes
+  const gd = document.querySelector('.st-key-pg_map_chart .js-plotly-plot');
+  const box = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  return [box.left + xa._offset + xa.l2p(i), box.top + ya._offset + ya.l2p(j)];
+}"""
+
+
+def test_a_map_of_two_knobs_opens_the_race_of_a_clicked_cell(server, browser):
+    """η × β2 of Adam, 10 × 10 cells: computed in the background, then a click on a cell moves both
+    sliders to its values and opens its race from the store."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{server}/playground?pg_steps=3000&pg_seed=4&pg_map=pg_adam_lr,pg_adam_beta2")
+    page.get_by_role("button", name="Compute the map").click(timeout=90_000)
+    page.wait_for_function(MAP_COMPUTED, polling=500, timeout=240_000)
+    chart = page.locator(".st-key-pg_map_chart .js-plotly-plot").first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    x, y = page.evaluate(CELL_AT, [2, 7])  # η = 0.01 (0.002, 0.005, 0.01, …); 1 − β2 = 0.1 (0.0005, …, 0.1)
+    page.mouse.click(x, y)
+    sliders = page.get_by_role("slider")
+    sync_api.expect(sliders.nth(0)).to_have_attribute("aria-valuetext", "0.01", timeout=30_000)
+    sync_api.expect(sliders.nth(2)).to_have_attribute("aria-valuetext", "0.9", timeout=30_000)
+    sync_api.expect(page.get_by_text("Finished.")).to_be_visible(timeout=30_000)
+    page.wait_for_function(PANELS_AT, arg=["adam ", "η=0.01 β2=0.9", 3], polling="raf", timeout=30_000)
+    page.screenshot(path=os.path.join(ARTIFACTS, "playground-map.png"), full_page=True)
+    page.close()
+
+
+def test_the_teacher_mode_summary_table_fits_a_projector_width(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(f"{server}/playground?teacher=1")
+    table = page.get_by_test_id("race-summary")
+    table.wait_for(timeout=120_000)
+    page.wait_for_timeout(1000)
+    scroll, width = page.evaluate("() => { const d = document.querySelector('[data-testid=race-summary]');"
+                                  " return [d.scrollWidth, d.clientWidth]; }")
+    assert scroll <= width, f"the table is {scroll - width} px wider than the page"
+    page.close()
+
+
+PAGES = {"home": "/", "home-path": "/home", "playground": f"/playground?{RACE}", "gallery": "/gallery", "experiments": "/experiments",
+         "notes": "/notes?doc=sample-complexity"}
 
 
 def _screenshot_every_page(browser, server, result_href):

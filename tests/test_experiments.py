@@ -189,6 +189,9 @@ def test_sweep_falls_back_to_this_process_when_workers_fail(monkeypatch):
         def __exit__(self, *exc):
             return False
 
+        def shutdown(self, wait=True, cancel_futures=False):
+            pass
+
         def submit(self, *args):
             future = Future()
             future.set_exception(BrokenProcessPool("could not start"))

@@ -81,8 +81,8 @@ def task_controls(task: str, typed: list):
             knob(described.knob_labels[field], key, typed, help=described.knob_help.get(field))
 
 
-def draw() -> str:
-    """Every control, in the sidebar; returns the chosen x-axis."""
+def draw() -> tuple:
+    """Every control, in the sidebar; returns the chosen x-axis and the sliders drawn, (label, key) each."""
     typed = []
     with st.sidebar:
         st.header("Race")
@@ -102,4 +102,4 @@ def draw() -> str:
         x = st.radio("x-axis", ["step", "slow"], format_func={"step": "step t", "slow": "slow time η²·t"}.get,
                      key="pg_x", horizontal=True, **BIND)
         exact_values(typed)
-    return x
+    return x, typed

@@ -14,6 +14,7 @@ from agmcore.analysis.comparison import measure_changes
 from agmcore.analysis.verdict import denoised_last, last_value, still_moving, verdict
 from agmcore.engine.results import dumps
 from agmcore.presentation import figures
+from agmcore.presentation.doc_links import linked
 from agmcore.presentation.exports import figure_bytes, figure_format
 from agmcore.problems.descriptors import descriptor_of
 from ui.page_frame import teacher_mode
@@ -76,21 +77,25 @@ def table_html(runs: Sequence[Dict]) -> str:
     CPU with ten viewers of one live race (docs/benchmarks.md)."""
     rows, colors = summary_table(runs), figures.run_colors(runs)
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    head = "".join(f'<th style="text-align:left;padding:0.3em 0.8em;white-space:nowrap">{html.escape(c)}</th>' for c in columns)
+    # headers and run names wrap at their spaces ("tr(Diag(H)^½) at" / "Φ(θ̄)"), so every column fits a
+    # projector's width (?teacher=1 at 1440 px: tests/test_browser.py)
+    head = "".join(f'<th style="text-align:left;padding:0.3em 0.6em;vertical-align:bottom">{html.escape(c)}</th>'
+                   for c in columns)
     body = "".join(
         "<tr>" + "".join(
-            f'<td style="padding:0.3em 0.8em;white-space:nowrap;{f"color:{color};font-weight:600" if c == "run" else "text-align:right"}">'
+            f'<td style="padding:0.3em 0.6em;{f"color:{color};font-weight:600" if c == "run" else "white-space:nowrap;text-align:right"}">'
             f"{_cell(row.get(c))}</td>" for c in columns) + "</tr>"
         for row, color in zip(rows, colors))
     return (f'<div data-testid="race-summary" style="overflow-x:auto"><table style="border-collapse:collapse;'
             f'font-size:0.9em"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
 
 
-def drawn_once(fig: go.Figure) -> go.Figure:
+def drawn_once(fig: go.Figure, spec: Optional[Dict] = None) -> go.Figure:
     """`fig`, made to hand one dict to every session that draws it: st.plotly_chart calls
     fig.to_dict(), a deep copy of every trace, at each draw (most of a live viewer's refresh,
-    docs/benchmarks.md); this one returns the dict made here. Read only from here on."""
-    frozen = fig.to_dict()
+    docs/benchmarks.md); this one returns the dict made here (or `spec`, a figure dict built
+    without Plotly's validation). Read only from here on."""
+    frozen = fig.to_dict() if spec is None else spec
     fig.to_dict = lambda: frozen  # plotly lets an instance set a name its class defines
     return fig
 
@@ -141,7 +146,7 @@ def draw(runs: Sequence[Dict], key: str, x: str = "step", projected: bool = Fals
         _before_and_after(previous, runs)
     if sentences:
         st.markdown("**Verdict at the denoised iterate:** " + "; ".join(sentences) + ".")
-    st.caption(WHY_DENOISED if descriptor_of(runs[0]["config"]["task"]).exact_projection else WHY_AVERAGED)
+    st.caption(linked(WHY_DENOISED if descriptor_of(runs[0]["config"]["task"]).exact_projection else WHY_AVERAGED))
     st.html(table)
     chart("sharpness")
     chart("bias")
@@ -177,11 +182,11 @@ def downloads(runs: Sequence[Dict], key: str, x: str = "step"):
     cols = st.columns(3)
     with cols[0]:
         for i, run in enumerate(runs):
-            st.download_button(f"JSON: {figures.label(run['config'])}", data=dumps(run),
+            st.download_button(f"JSON: {figures.label(run['config'])}", data=lambda r=run: dumps(r),  # made when clicked
                                file_name=f"run-{run['key'][:12]}.json", mime="application/json",
                                key=f"{key}_json_{i}", on_click="ignore")
     with cols[1]:
-        st.download_button("CSV of the histories", data=figures.history_csv(runs), file_name=f"race-{key[:12]}.csv",
+        st.download_button("CSV of the histories", data=lambda: figures.history_csv(runs), file_name=f"race-{key[:12]}.csv",
                            mime="text/csv", key=f"{key}_csv", on_click="ignore")
     extension, mime = figure_format()
     with cols[2]:

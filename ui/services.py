@@ -28,10 +28,29 @@ def manager() -> JobManager:
 
 @st.cache_resource
 def background_sweeps() -> BackgroundSweeps:
-    """The Experiments page's sweeps: the CLI's chunked sweep over every core, into the server's store."""
+    """The Experiments page's and the Playground's sweeps: the CLI's chunked sweep over every core,
+    into the server's store."""
     sweeps = BackgroundSweeps(store().folder)
     atexit.register(sweeps.shutdown)
     return sweeps
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _found_race(race: str):
+    """A stored race's documents, read once for every session (read only); a miss raises, which
+    st.cache_resource does not keep, so a race stored later is found."""
+    runs = store().usable_race(race)
+    if runs is None:
+        raise LookupError(race)
+    return runs
+
+
+def stored_race(race: str):
+    """The race's documents if it is stored (and not damaged), else None."""
+    try:
+        return _found_race(race)
+    except LookupError:
+        return None
 
 
 def session_id() -> str:

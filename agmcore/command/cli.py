@@ -93,8 +93,9 @@ def build_parser(with_reproduce: bool = True) -> argparse.ArgumentParser:
     rep.add_argument("--no-store", action="store_true", help="compute every cell, store nothing")
     rep.add_argument("--workers", type=int, default=None,
                      help="processes that run chunks of cells at once (default: the CPU cores on the CPU, 1 on a GPU)")
-    sweep = sub.add_parser("sweep", help="compute cells (RunConfig JSON, one a line, on standard input) into a result "
-                                         "store, in chunks over worker processes; what the app's Experiments page runs")
+    sweep = sub.add_parser("sweep", help="compute cells (a RunConfig JSON, or a JSON list of them: a race, one a line, "
+                                         "on standard input) into a result store, in chunks over worker processes; "
+                                         "what the app's Experiments page and a swept Playground knob run")
     sweep.add_argument("--store", help="result store folder (default: the app's store)")
     sweep.add_argument("--workers", type=int, default=None, help="processes that run chunks of cells at once "
                                                                  "(default: the CPU cores)")
@@ -264,29 +265,33 @@ def command_ship(args) -> int:
 
 
 def command_sweep(args) -> int:
-    """Each cell read, computed (or found) and stored; one progress line per cell on stderr:
-    "[k/N] ran|from store: <key>"."""
-    from agmcore.experiments.sweeps import collect
+    """Each line read is a cell (a RunConfig JSON) or a race (a JSON list of them); every distinct
+    cell computed (or found) and stored, each race stored once its cells are; one progress line
+    per cell on stderr: "[k/N] ran|from store: <key>"."""
+    from agmcore.experiments.sweeps import collect_races
     from agmcore.storage.store import ResultStore
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
     lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
     try:
-        configs = [RunConfig.from_dict(json.loads(line)) for line in lines]
+        read = [json.loads(line) for line in lines]
     except json.JSONDecodeError as e:
         raise ConfigError(f"a cell on standard input is not JSON: {e}") from None
-    if not configs:
-        raise ConfigError("no cells on standard input (one RunConfig JSON a line)")
+    cells = [[RunConfig.from_dict(c)] for c in read if not isinstance(c, list)]
+    races = [[RunConfig.from_dict(c) for c in race] for race in read if isinstance(race, list) and race]
+    if not cells and not races:
+        raise ConfigError("no cells on standard input (a RunConfig JSON, or a JSON list of them, a line)")
     if args.store is not None:
         check_output_folder(args.store, "--store")
-    done = [0]
+    done, total = [0], len({c.key for race in cells + races for c in race})
 
     def on_cell(i, doc, fresh):
         done[0] += 1
-        print(f"[{done[0]}/{len(configs)}] {'ran' if fresh else 'from store'}: {doc['key']}", file=sys.stderr, flush=True)
+        print(f"[{done[0]}/{total}] {'ran' if fresh else 'from store'}: {doc['key']}", file=sys.stderr, flush=True)
 
-    collect(configs, ResultStore(args.store), "cpu", on_cell, workers=args.workers or cpu_cores())
+    store = ResultStore(args.store)
+    collect_races(races, store, "cpu", on_cell, workers=args.workers or cpu_cores(), cells=[c for [c] in cells])
     return 0
 
 

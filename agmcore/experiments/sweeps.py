@@ -5,7 +5,9 @@ a tensor program (engine.group_key: same data shape and optimizer structure), ea
 batched, stored under each cell's own key and yielded as soon as it finishes. With `workers`
 > 1 the chunks run in that many processes at once (one torch thread each): a classroom chunk
 is a few small tensors per step, bound by the Python loop, so processes, not threads, use the
-cores.
+cores. A group larger than its share of the work is cut into chunks of at most
+⌈missing / workers⌉ cells (`chunks`), so one group (a knob swept over one optimizer) uses every
+worker; a run gives the same bits in any batch (docs/engine.md), so the cut changes no result.
 """
 from __future__ import annotations
 
@@ -33,11 +35,23 @@ def run_sweep(configs: Sequence[RunConfig], store: Optional[ResultStore] = None,
             yield i, doc, False
         else:
             missing.setdefault(group_key(config), []).append(i)
-    for indices, docs in _computed(configs, list(missing.values()), device, cancel, workers):
+    for indices, docs in _computed(configs, chunks(list(missing.values()), workers), device, cancel, workers):
         for i, doc in zip(indices, docs):
             if store is not None and doc["status"] in ("finished", "diverged"):
                 store.put_run(doc)
             yield i, doc, True
+
+
+PIECES_PER_WORKER = 4  # chunks per worker: small enough to share the work out evenly
+
+
+def chunks(groups: List[List[int]], workers: int) -> List[List[int]]:
+    """The groups cut into chunks of at most ⌈cells / (PIECES_PER_WORKER·workers)⌉ cells, largest first."""
+    if workers <= 1:
+        return groups
+    size = -(-sum(len(g) for g in groups) // (PIECES_PER_WORKER * workers))
+    cut = [g[i:i + size] for g in groups for i in range(0, len(g), size)]
+    return sorted(cut, key=len, reverse=True)
 
 
 def _computed(configs, groups: List[List[int]], device: str, cancel, workers: int):
@@ -49,13 +63,16 @@ def _computed(configs, groups: List[List[int]], device: str, cancel, workers: in
         return
     pending = {id(indices): indices for indices in groups}
     try:
-        with ProcessPoolExecutor(max_workers=min(workers, len(groups)),
-                                 mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(groups)),
+                                   mp_context=multiprocessing.get_context("spawn"), initializer=_one_thread)
+        try:
             futures = {pool.submit(_run_chunk, [configs[i].to_dict() for i in indices], device): indices
                        for indices in groups}
             for future in as_completed(futures):
                 docs = future.result()
                 yield pending.pop(id(futures[future])), docs
+        finally:
+            pool.shutdown(wait=False)  # the last results are in: no wait for the processes to unload torch
     except BrokenProcessPool as error:  # a worker could not start (e.g. a main module it cannot re-import) or died
         warnings.warn(f"worker processes failed ({error}); running the remaining {len(pending)} chunks here")
         yield from _computed(configs, list(pending.values()), device, cancel, 1)
@@ -79,3 +96,27 @@ def collect(configs: Sequence[RunConfig], store: Optional[ResultStore] = None, d
         if on_cell is not None:
             on_cell(i, doc, fresh)
     return docs
+
+
+def collect_races(races: Sequence[Sequence[RunConfig]], store: ResultStore, device: str = "auto",
+                  on_cell: Optional[Callable[[int, Dict, bool], None]] = None, workers: int = 1,
+                  cells: Sequence[RunConfig] = ()) -> int:
+    """Compute `cells` and the races' runs, each distinct run once (a knob swept over one optimizer
+    of a race leaves the others' runs equal), and store each race as soon as its last run is
+    stored, out of the gallery (store.put_race, listed=False); returns how many runs there were."""
+    distinct: Dict[str, RunConfig] = {}
+    for config in [*cells, *(c for race in races for c in race)]:
+        distinct.setdefault(config.key, config)
+    order = list(distinct.values())
+    waiting = [[c.key for c in race] for race in races]
+    docs: Dict[str, Dict] = {}
+    for i, doc, fresh in run_sweep(order, store, device, workers=workers):
+        docs[order[i].key] = doc
+        for r, keys in enumerate(waiting):
+            if keys and all(k in docs for k in keys):
+                if all(docs[k]["status"] in ("finished", "diverged") for k in keys):
+                    store.put_race_entry(races[r], [docs[k] for k in keys], listed=False)
+                waiting[r] = []
+        if on_cell is not None:
+            on_cell(i, doc, fresh)
+    return len(order)

@@ -114,7 +114,10 @@ OPTIMIZER_NAMES = tuple(REGISTRY)
 BASELINE = "sgd"  # the optimizer every other is measured against (verdicts, relative values)
 
 
-def two_scheme_beta2(lr: float, c: float = 10.0, p: float = 2.0) -> float:
+TWO_SCHEME_C = 10.0  # the 2-scheme's C: 1 − β2 = C·η²
+
+
+def two_scheme_beta2(lr: float, c: float = TWO_SCHEME_C, p: float = 2.0) -> float:
     """The 2-scheme coupling 1 − β2 = C·η^p (p = 2 in the paper's analysis)."""
     beta2 = 1.0 - c * lr**p
     if not 0.0 <= beta2 < 1.0:

@@ -9,6 +9,7 @@ cells while they run attaches to the running sweep. Progress is read from the co
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -37,7 +38,9 @@ class Sweep:
 
     @property
     def active(self) -> bool:
-        return self.returncode is None
+        """Still computing: not ended, and not every cell stored (the command's last progress line
+        comes after its last cell is stored, and the process takes a moment more to exit)."""
+        return self.returncode is None and self.done < self.total
 
     @property
     def seconds(self) -> float:
@@ -53,19 +56,23 @@ class BackgroundSweeps:
         self._sweeps: Dict[str, Sweep] = {}
         self._processes: Dict[str, subprocess.Popen] = {}
 
-    def start(self, configs: Sequence[RunConfig]) -> str:
-        """Start computing these cells (or attach to the sweep already computing them); returns its key."""
-        key = race_key(configs)
+    def start(self, configs: Sequence[RunConfig] = (), races: Sequence[Sequence[RunConfig]] = ()) -> str:
+        """Start computing these cells, and these races' runs (each race stored once its runs are:
+        experiments.sweeps.collect_races), or attach to the sweep already computing them; returns
+        its key."""
+        distinct = list({c.key: c for c in [*configs, *(c for race in races for c in race)]}.values())
+        key = race_key(distinct)
+        lines = [c.canonical_json() for c in configs] + [json.dumps([c.to_dict() for c in race]) for race in races]
         with self._lock:
             if key in self._sweeps and self._sweeps[key].active:
                 return key
-            sweep = self._sweeps[key] = Sweep(key, len(configs))
+            sweep = self._sweeps[key] = Sweep(key, len(distinct))
             process = subprocess.Popen(
                 [sys.executable, "-m", "agmcore", "sweep", "--store", self.store_folder, "--workers", str(self.workers)],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1,
                 cwd=package_parent(), env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
             self._processes[key] = process
-        threading.Thread(target=self._feed_and_follow, args=(sweep, process, [c.canonical_json() for c in configs]),
+        threading.Thread(target=self._feed_and_follow, args=(sweep, process, lines),
                          daemon=True, name=f"sweep-{key[:8]}").start()
         return key
 

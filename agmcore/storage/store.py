@@ -191,13 +191,20 @@ class ResultStore:
 
     # races
     def put_race(self, configs: Sequence[RunConfig], docs: Sequence[Dict[str, Any]], shipped: bool = False):
-        """Store each run, then the race that lists them (and its gallery entry)."""
+        """Store each run, then the race that lists them and its gallery entry."""
         for doc in docs:
             self.put_run(doc)
+        return self.put_race_entry(configs, docs, shipped)
+
+    def put_race_entry(self, configs: Sequence[RunConfig], docs: Sequence[Dict[str, Any]], shipped: bool = False,
+                       listed: bool = True):
+        """Store the race that lists these runs (stored already) and, if `listed`, its gallery
+        entry (a swept knob's races are opened from their Playground, not listed one by one)."""
         key, created = race_key(configs), time.time()
         self._put(f"race:{key}", {"schema": SCHEMA_VERSION, "key": key, "runs": [c.key for c in configs],
                                   "created": created})
-        self._put(f"index:{key}", summary(configs, key, created, docs, shipped))
+        if listed:
+            self._put(f"index:{key}", summary(configs, key, created, docs, shipped))
         return key
 
     def get_race(self, key: str) -> Optional[List[Dict[str, Any]]]:
