@@ -6,7 +6,7 @@ from typing import Dict, Sequence, Tuple
 
 import streamlit as st
 
-from agmcore.presentation.knob_map import OUTCOMES, map_figure, map_races
+from agmcore.presentation.knob_map import MEANING, OUTCOMES, map_figure, map_races
 from agmcore.presentation.playground import slider_text, url_value
 from agmcore.storage.store import race_key
 from ui import background_races, race_view
@@ -116,12 +116,3 @@ def _map(settings: Dict, x: str, y: str, labels: Tuple[str, str], kind: str):
                     width="stretch")
     st.caption(MEANING[kind])
 
-
-MEANING = {  # what a cell's colour says (knob_map.map_figure's scales); a blank cell is not computed
-    "recovered": "Green: the adaptive optimizer's test loss at Φ(θ̄) is below 0.1 (it recovered w*); vermillion: "
-                 "it did not. Blank: not computed. The outlined cell is the current setting.",
-    "ratio": "Blue: the adaptive optimizer's test loss at Φ(θ̄) is below SGD's (log₁₀ of the ratio, 0 white); red: "
-             "above. Blank: not computed. The outlined cell is the current setting.",
-    "moving": "Purple: the adaptive optimizer's own measure still fell by more than 3 % over the last tenth of the "
-              "run (more steps would move it); grey: settled. Blank: not computed.",
-}

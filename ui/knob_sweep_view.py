@@ -25,7 +25,7 @@ NONE = ""
 def checked_url(knobs: Sequence[Tuple[str, str]]) -> Optional[str]:
     """Drop a pg_sweep URL value that names no slider drawn; returns a notice saying so."""
     given = st.query_params.get(KNOB)
-    if given is None or given == NONE or given in dict((k, l) for l, k in knobs):
+    if given is None or given == NONE or given in {k for _, k in knobs}:
         return None
     del st.query_params[KNOB]
     st.session_state.pop(CHOICE, None)
@@ -48,11 +48,12 @@ def draw(settings: Dict, knobs: Sequence[Tuple[str, str]]):
     if cannot:
         st.caption(f"Left out of the sweep, as these settings cannot run there: {labels[key]} = "
                    f"{', '.join(map(slider_text, cannot))}.")
-    found = [(value, stored_race(race_key(race))) for value, race in races]
-    missing = [race for (value, race), (_, runs) in zip(races, found) if runs is None]
+    keys = [race_key(race) for _, race in races]
+    found = [(value, stored_race(k)) for (value, _), k in zip(races, keys)]
+    missing = [race for (_, race), (_, runs) in zip(races, found) if runs is None]
     if background_races.run_or_offer(SWEEP, missing, len(races), f"Sweep {labels[key]}"):
         st.caption(f"All {len(races)} races of this sweep are stored: drag the {labels[key]} slider to open each.")
-    stored = tuple((value, race_key(race)) for (value, race), (_, runs) in zip(races, found) if runs is not None)
+    stored = tuple((value, k) for (value, runs), k in zip(found, keys) if runs is not None)
     base = _strip(key, labels[key], stored, teacher_mode(), found)
     st.plotly_chart(race_view.drawn_once(go.Figure(), marked(base, key, settings[key])), key="pg_sweep_strip",
                     width="stretch")

@@ -18,7 +18,7 @@ from typing import List, Optional
 
 from agmcore.command.progress import ProgressBar
 from agmcore.engine.config import (DTYPES, INITS, LAWS, MEASUREMENTS, ConfigError, OptimizerConfig, RunConfig,
-                                   check_memory)
+                                   check_memory, distinct)
 from agmcore.engine.device import DEVICES, cpu_cores, resolve_device
 from agmcore.engine.memory import available_bytes
 from agmcore.engine.results import dumps, to_document
@@ -278,20 +278,20 @@ def command_sweep(args) -> int:
         read = [json.loads(line) for line in lines]
     except json.JSONDecodeError as e:
         raise ConfigError(f"a cell on standard input is not JSON: {e}") from None
-    cells = [[RunConfig.from_dict(c)] for c in read if not isinstance(c, list)]
+    cells = [RunConfig.from_dict(c) for c in read if not isinstance(c, list)]
     races = [[RunConfig.from_dict(c) for c in race] for race in read if isinstance(race, list) and race]
     if not cells and not races:
         raise ConfigError("no cells on standard input (a RunConfig JSON, or a JSON list of them, a line)")
     if args.store is not None:
         check_output_folder(args.store, "--store")
-    done, total = [0], len({c.key for race in cells + races for c in race})
+    done, total = [0], len(distinct([*cells, *(c for race in races for c in race)]))
 
     def on_cell(i, doc, fresh):
         done[0] += 1
         print(f"[{done[0]}/{total}] {'ran' if fresh else 'from store'}: {doc['key']}", file=sys.stderr, flush=True)
 
     store = ResultStore(args.store)
-    collect_races(races, store, "cpu", on_cell, workers=args.workers or cpu_cores(), cells=[c for [c] in cells])
+    collect_races(races, store, "cpu", on_cell, workers=args.workers or cpu_cores(), cells=cells)
     return 0
 
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from agmcore import SCHEMA_VERSION
 from agmcore.checks import ConfigError, choice, coerce_fields, require
@@ -23,7 +23,7 @@ from agmcore.problems.descriptors import TASKS, descriptor_of
 from agmcore.problems.settings import INITS, LAWS, MEASUREMENTS, DiagNetTask, MatrixFactorizationTask, Task
 
 __all__ = ["ConfigError", "DTYPES", "INITS", "LAWS", "MEASUREMENTS", "TASKS", "DiagNetTask", "MatrixFactorizationTask",
-           "OptimizerConfig", "RunConfig", "Task", "check_memory"]
+           "OptimizerConfig", "RunConfig", "Task", "check_memory", "distinct"]
 
 DTYPES = ("float64", "float32")
 
@@ -114,6 +114,11 @@ def _build(kind, values: Dict[str, Any], what: str, **extra):
     if unknown:
         raise ConfigError(f"unknown setting {unknown[0]!r} for {what}; known: {', '.join(sorted(known - set(extra)))}")
     return kind(**values, **extra)
+
+
+def distinct(configs: Iterable[RunConfig]) -> List[RunConfig]:
+    """Each configuration once, by content key, in the order first seen (a sweep's races share runs)."""
+    return list({c.key: c for c in configs}.values())
 
 
 def check_memory(configs: Sequence[RunConfig], have: Optional[int] = None) -> None:

@@ -6,7 +6,7 @@ batched, stored under each cell's own key and yielded as soon as it finishes. Wi
 > 1 the chunks run in that many processes at once (one torch thread each): a classroom chunk
 is a few small tensors per step, bound by the Python loop, so processes, not threads, use the
 cores. A group larger than its share of the work is cut into chunks of at most
-⌈missing / workers⌉ cells (`chunks`), so one group (a knob swept over one optimizer) uses every
+⌈missing / (4·workers)⌉ cells (`chunks`), so one group (a knob swept over one optimizer) uses every
 worker; a run gives the same bits in any batch (docs/engine.md), so the cut changes no result.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 
-from agmcore.engine.config import RunConfig
+from agmcore.engine.config import RunConfig, distinct
 from agmcore.engine.results import to_document
 from agmcore.engine.runner import group_key, run_all
 from agmcore.storage.store import ResultStore
@@ -103,11 +103,8 @@ def collect_races(races: Sequence[Sequence[RunConfig]], store: ResultStore, devi
                   cells: Sequence[RunConfig] = ()) -> int:
     """Compute `cells` and the races' runs, each distinct run once (a knob swept over one optimizer
     of a race leaves the others' runs equal), and store each race as soon as its last run is
-    stored, out of the gallery (store.put_race, listed=False); returns how many runs there were."""
-    distinct: Dict[str, RunConfig] = {}
-    for config in [*cells, *(c for race in races for c in race)]:
-        distinct.setdefault(config.key, config)
-    order = list(distinct.values())
+    stored, out of the gallery (store.put_race_entry, listed=False); returns how many runs there were."""
+    order = distinct([*cells, *(c for race in races for c in race)])
     waiting = [[c.key for c in race] for race in races]
     docs: Dict[str, Dict] = {}
     for i, doc, fresh in run_sweep(order, store, device, workers=workers):

@@ -3,9 +3,10 @@ becomes a link to the app's Notes page (app_pages/notes.py), which renders that 
 user can open what the text cites."""
 from __future__ import annotations
 
+import functools
 import os
 import re
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs")
 PAGE = "notes"  # the Notes page's URL path
@@ -14,11 +15,13 @@ LOCAL_LINK = re.compile(r"\]\(([\w-]+)\.md(#[\w-]*)?\)")
 IMAGE = re.compile(r"^!\[([^\]]*)\]\(([\w.-]+\.png)\)\s*$")
 
 
-def notes() -> List[str]:
-    """The names of the notes there are (docs/<name>.md)."""
+@functools.lru_cache(maxsize=1)
+def notes() -> Tuple[str, ...]:
+    """The names of the notes there are (docs/<name>.md), listed once: `linked` runs at every
+    refresh of a race's captions."""
     if not os.path.isdir(DOCS):
-        return []
-    return sorted(f[:-3] for f in os.listdir(DOCS) if f.endswith(".md"))
+        return ()
+    return tuple(sorted(f[:-3] for f in os.listdir(DOCS) if f.endswith(".md")))
 
 
 def link(name: str) -> str:

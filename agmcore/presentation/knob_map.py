@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from agmcore.analysis.verdict import denoised_last, still_moving
+from agmcore.analysis.verdict import MOVING_TOLERANCE, denoised_last, still_moving
 from agmcore.engine.config import ConfigError, RunConfig
 from agmcore.experiments.sample_complexity import RECOVERED
 from agmcore.optimizers.family import BASELINE, REGISTRY, TWO_SCHEME_C
@@ -21,8 +21,16 @@ from agmcore.presentation.knob_sweep import axis_of, one_minus_of, sweep_values,
 from agmcore.presentation.playground import DEFAULTS, OPTIMIZER_KEYS, build_race, slider_text
 
 SIDE = 10  # values per knob: a 10 × 10 map
-OUTCOMES = {"recovered": "recovered w* (test loss < 0.1)", "ratio": "test loss ÷ SGD's (log₁₀)",
+OUTCOMES = {"recovered": f"recovered w* (test loss < {RECOVERED:g})", "ratio": "test loss ÷ SGD's (log₁₀)",
             "moving": "still moving"}
+MEANING = {  # what a cell's colour says (map_figure's scales); a blank cell is not computed
+    "recovered": f"Green: the adaptive optimizer's test loss at Φ(θ̄) is below {RECOVERED:g} (it recovered w*); "
+                 "vermillion: it did not. Blank: not computed. The outlined cell is the current setting.",
+    "ratio": "Blue: the adaptive optimizer's test loss at Φ(θ̄) is below SGD's (log₁₀ of the ratio, 0 white); red: "
+             "above. Blank: not computed. The outlined cell is the current setting.",
+    "moving": f"Purple: the adaptive optimizer's own measure still fell by more than {MOVING_TOLERANCE * 100:g} % over the "
+              "last tenth of the run (more steps would move it); grey: settled. Blank: not computed.",
+}
 
 
 def map_values(key: str, current) -> list:

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from agmcore.analysis.verdict import denoised_last, display_name, measures_of
-from agmcore.engine.config import ConfigError, RunConfig
+from agmcore.engine.config import ConfigError, RunConfig, distinct
 from agmcore.engine.speed import estimated_seconds
 from agmcore.presentation.playground import DEFAULTS, build_race, slider_text, slider_values
 
@@ -54,7 +54,7 @@ def sweep_races(settings: Dict[str, Any], key: str) -> Tuple[List[Tuple[Any, Lis
 
 def distinct_runs(races: Sequence[Sequence[RunConfig]]) -> List[RunConfig]:
     """Each run the races hold, once (the other optimizers' runs repeat across a sweep of one's knob)."""
-    return list({c.key: c for race in races for c in race}.values())
+    return distinct(c for race in races for c in race)
 
 
 def predicted_seconds(races: Sequence[Sequence[RunConfig]], workers: int) -> Optional[float]:

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from agmcore.engine.config import RunConfig
+from agmcore.engine.config import RunConfig, distinct
 from agmcore.service.worker_process import package_parent
 from agmcore.storage.store import race_key
 
@@ -60,13 +60,13 @@ class BackgroundSweeps:
         """Start computing these cells, and these races' runs (each race stored once its runs are:
         experiments.sweeps.collect_races), or attach to the sweep already computing them; returns
         its key."""
-        distinct = list({c.key: c for c in [*configs, *(c for race in races for c in race)]}.values())
-        key = race_key(distinct)
+        runs = distinct([*configs, *(c for race in races for c in race)])
+        key = race_key(runs)
         lines = [c.canonical_json() for c in configs] + [json.dumps([c.to_dict() for c in race]) for race in races]
         with self._lock:
             if key in self._sweeps and self._sweeps[key].active:
                 return key
-            sweep = self._sweeps[key] = Sweep(key, len(distinct))
+            sweep = self._sweeps[key] = Sweep(key, len(runs))
             process = subprocess.Popen(
                 [sys.executable, "-m", "agmcore", "sweep", "--store", self.store_folder, "--workers", str(self.workers)],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1,
