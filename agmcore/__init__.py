@@ -10,6 +10,8 @@ rule), `optim` (torch.optim subclasses), `config.RunConfig`, `engine.run_batch`,
 # trajectories are those of schema 2, but a schema-2 document lacks what the pages now draw
 # 4: the diagonal network starts tied, u₀ = v₀ (the authors' protocol, docs/science.md §3.1); a
 # schema-3 configuration without "init" meant independent draws
-SCHEMA_VERSION = 4
+# 5: matrix factorization's compiled, batch-invariant loop (docs/engine.md) changed the round-off of
+# every factorization run on the CPU; runs may log at log-spaced steps ("log_points")
+SCHEMA_VERSION = 5
 # the suffix of a measure read at the denoised iterate Φ(θ̄) (docs/denoising.md)
 DENOISED = "_denoised"

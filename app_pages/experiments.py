@@ -9,7 +9,8 @@ from agmcore.experiments import EXPERIMENTS
 from agmcore.experiments.common import seed_fraction_text
 from agmcore.presentation.doc_links import linked
 from agmcore.presentation.experiment_figures import experiment_figure
-from agmcore.service.shipped import shipped_experiment
+from agmcore.problems.descriptors import descriptor_of
+from agmcore.service.shipped import shipped_experiment, what_ran
 from ui.services import background_sweeps, store
 
 REFRESH_SECONDS = 1.0
@@ -41,6 +42,12 @@ st.markdown(f"**Claim.** {experiment.claim}. Classroom scale; the command "
             f"`python -m agmcore reproduce {name} --seeds {seeds} --out DIR` computes the same cells.")
 
 configs = experiment.build("classroom", seeds)
+ran = what_ran(configs)
+described = descriptor_of(configs[0].task)
+st.caption(f"What it runs: {ran['cells']} cells, seeds 0–{seeds - 1}, {' or '.join(f'{s:,}' for s in ran['steps'])} "
+           f"steps a cell, logging {', '.join(ran['logging'])}; {described.size_symbol} = "
+           f"{', '.join(str(v) for v in sorted({t[described.size_field] for t in ran['tasks']}))}, n = "
+           f"{', '.join(str(v) for v in sorted({t['samples'] for t in ran['tasks']}))}.")
 docs = [store().usable_run(c.key) for c in configs]  # a damaged cell counts as missing
 missing = [c for c, d in zip(configs, docs) if d is None]
 sweeps = background_sweeps()

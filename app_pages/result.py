@@ -2,6 +2,7 @@
 import streamlit as st
 
 from agmcore.engine.config import ConfigError, RunConfig
+from agmcore.presentation.figures import X_AXES
 from agmcore.presentation.playground import settings_of, url_params
 from agmcore.service.jobs import INTERRUPTED
 from agmcore.storage.store import DamagedEntry, is_key
@@ -43,7 +44,7 @@ st.caption(f"Key `{key}` · {runs[0]['config']['task']['name']} · statuses: "
            f"{', '.join(sorted({r['status'] for r in runs}))}")
 st.page_link("app_pages/playground.py", label="Open in Playground with these settings", icon=":material/sports_score:",
              query_params=url_params(settings_of(configs)))
-x = st.radio("x-axis", ["step", "slow"], format_func={"step": "step t", "slow": "slow time η²·t"}.get,
+x = st.radio("x-axis", list(X_AXES), format_func=X_AXES.get,
              horizontal=True, key="rs_x", bind="query-params")
 replay.draw(runs, key="result", x=x, projected=True)
 race_view.config_view(runs)

@@ -1,6 +1,6 @@
 """Run → Finished for each Home preset, as a visitor sees it in Chromium.
 
-    python -m bench.bench_browser [--repeats 3]
+    python -m bench.bench_browser [--repeats 3] [--only "Matrix factorization: Adam vs SGD"]
 
 Starts `streamlit run app.py` (one worker, a fresh store), opens Home in Debian's headless
 Chromium, clicks a preset, waits for the worker to be ready, clicks Run and times until the page
@@ -37,6 +37,7 @@ def run_to_finished(page, url: str, preset: int, seed: int) -> float:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", action="append", help="time this preset only (repeatable; default: every one)")
     args = parser.parse_args()
     with running_app() as (_, url):
         with sync_api.sync_playwright() as p:
@@ -46,6 +47,8 @@ def main():
             page.wait_for_timeout(10_000)  # the worker starts with the server: let it import torch and numba
             print(f"Run → Finished in Chromium, median of {args.repeats} seeds (one worker, fresh store)")
             for i, name in enumerate(PRESETS):
+                if args.only and name not in args.only:
+                    continue
                 times = [run_to_finished(page, url, i, 100 + k) for k in range(args.repeats)]
                 print(f"  {name}: {statistics.median(times):.2f} s (each: {', '.join(f'{t:.2f}' for t in times)})")
             browser.close()

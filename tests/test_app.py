@@ -51,8 +51,8 @@ def test_home_renders_formulas_and_presets():
     at = _app()
     assert "implicit bias" in " ".join(m.value for m in at.markdown)
     assert len(at.get("latex")) == 3
-    assert [b.label for b in at.button] == ["Adam vs SGD on sparse regression",
-                                            "Matrix factorization: Adam vs SGD", "AdamE-λ dial"]
+    assert [b.label for b in at.button] == ["Adam vs SGD on sparse regression", "Matrix factorization: Adam vs SGD",
+                                            "Matrix factorization over the poster's horizon", "AdamE-λ dial"]
 
 
 def test_preset_opens_the_playground_with_its_settings():
@@ -226,6 +226,7 @@ def test_experiments_page_shows_the_shipped_result_and_offers_to_run_the_cells()
     assert at.slider(key="ex_seeds").value == default == 10
     cells = len(experiments.EXPERIMENTS["sample-complexity"].build("classroom", default))
     assert cells == 200
+    assert any(c.value.startswith(f"What it runs: {cells} cells, seeds 0–9, ") for c in at.caption)  # the horizon
     assert at.button(key="ex_run").label.startswith(f"▶ Run the {cells} missing cells")
     assert at.success and "claim held" in at.success[0].value
     [chart] = at.get("plotly_chart")

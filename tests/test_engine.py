@@ -1,6 +1,7 @@
 """The batched run engine: agreement with a plain autograd loop, batching, statuses."""
 import threading
 
+import numpy as np
 import pytest
 import torch
 
@@ -146,3 +147,29 @@ def test_tail_average_is_the_mean_of_the_last_iterates():
         assert not torch.allclose(torch.tensor(doc["params"][name]), expected, atol=1e-6)
     assert doc["final"]["trace_H_avg"] != doc["final"]["trace_H"]
     assert "tail_average" not in RunConfig(task=task, optimizer=sgd).to_dict()  # old keys unchanged
+
+
+def test_log_spaced_logging_takes_metrics_on_its_schedule_only():
+    from agmcore.engine.config import log_schedule
+
+    schedule = log_schedule(5_000_000, 400)
+    assert schedule[0] == 1 and schedule[-1] == 5_000_000 and list(schedule) == sorted(set(schedule))
+    ratios = np.diff(np.log(schedule[100:]))  # past the start, where rounding repeats steps, evenly spaced in log t
+    assert np.allclose(ratios, np.log(5_000_000) / 399, rtol=0.05)
+    assert 300 <= len(schedule) <= 400
+    config = RunConfig(task=DiagNetTask(dim=10, samples=5, sparsity=1), steps=5000, log_points=40)
+    record = run_all([config], device="cpu")[0]
+    assert record.history["step"] == [0, *log_schedule(5000, 40)]
+    assert all(config.logs_at(t) for t in record.history["step"]) and not config.logs_at(2 * 2311 + 1)
+
+
+def test_linear_logging_keeps_its_key_and_its_steps():
+    config = RunConfig(task=DiagNetTask(dim=10, samples=5, sparsity=1), steps=450, log_every=100)
+    assert "log_points" not in config.to_dict()  # configurations from before the field keep their keys
+    assert RunConfig.from_dict(config.to_dict()) == config
+    assert run_all([config], device="cpu")[0].history["step"] == [0, 100, 200, 300, 400, 450]
+    assert [config.next_log_after(t) for t in (0, 99, 100, 420)] == [100, 100, 200, 450]
+    logged = RunConfig.from_dict({**config.to_dict(), "log_points": 20})
+    assert logged.log_points == 20 and logged.key != config.key
+    # the cadence is then unused: schedules that are equal share one key
+    assert RunConfig.from_dict({**config.to_dict(), "log_every": 7, "log_points": 20}).key == logged.key

@@ -76,17 +76,18 @@ def test_adame_lambda_a_half_and_three_quarters_recover_with_fewer_samples_than_
         assert parts[f"λ={lam} drops at a smaller n than λ=0.001"]
 
 
-def test_matrix_factorization_own_measures_and_adam_worse_at_depth_three():
+def test_matrix_factorization_own_measures_and_adam_worse_at_both_depths():
     """Over seeds 0–2 (the default), each part as often as recorded (matrix_factorization.MEASURED),
     within binomial tolerance: every diagonal AGM lower than SGD on its own tr(S·H) at both depths;
-    Adam's held-out error above SGD's at depth 3 (the paper's claim) and below it at depth 2; SGD
-    lower than Adam on tr(H) at depth 2 only (docs/matrix-factorization.md)."""
+    Adam's held-out error above SGD's (the paper's claim) at depth 3 and, over the poster's horizon
+    (5·10⁶ steps, n = 60), at depth 2; SGD lower than Adam on tr(H) at depth 2 only
+    (docs/matrix-factorization.md)."""
     summary = _run("matrix-factorization")
     assert set(summary["claim_fractions"]) == set(MEASURED_MF)
     for part, fraction in summary["claim_fractions"].items():
         assert_as_often_as_recorded(fraction["held"], fraction["seeds"], MEASURED_MF[part], part)
     parts = summary["claim_parts"]
-    assert parts["depth 3: adam_worse"] and not parts["depth 2: adam_worse"]
+    assert parts["depth 3: adam_worse"] and parts["depth 2: adam_worse"]
     assert parts["depth 2: agms_lower_on_own_measure"] and parts["depth 3: agms_lower_on_own_measure"]
 
 

@@ -128,3 +128,17 @@ def test_a_sparkline_draws_one_line_per_run_inside_its_box():
     assert all(0 <= x <= WIDTH and 0 <= y <= HEIGHT for x, y in points)
     assert min(y for _, y in points) < max(y for _, y in points)  # 1.0 at the top, 0.01 at the bottom
     assert sparkline_svg([[None], []], ["#000", "#111"]) == ""
+
+
+def test_a_shipped_experiment_records_what_it_ran(tmp_path):
+    """A reader of assets/ knows the horizon without the code: cells, seeds, steps, logging, tasks."""
+    configs = [RunConfig(task=DiagNetTask(dim=12, samples=s), optimizer=OptimizerConfig(name=n, lr=0.05), steps=3000,
+                         log_every=30, seed=seed) for s in (6, 8) for n in ("adam", "sgd") for seed in (0, 1)]
+    shipped.write_experiment(str(tmp_path), "sharpness-race", 2, configs, {"claim_holds": True}, "{}")
+    record = shipped.shipped_experiment("sharpness-race", [c.key for c in configs], str(tmp_path))
+    ran = record["ran"]
+    assert ran["cells"] == 8 and ran["seeds"] == [0, 1] and ran["steps"] == [3000]
+    assert ran["logging"] == ["every 30 steps"]
+    assert [t["samples"] for t in ran["tasks"]] == [6, 8] and {o["name"] for o in ran["optimizers"]} == {"adam", "sgd"}
+    logged = [RunConfig(task=DiagNetTask(), steps=10**6, log_points=400)]
+    assert shipped.what_ran(logged)["logging"] == ["400 log-spaced points"]

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from agmcore.optimizers.family import OPTIMIZER_NAMES, REGISTRY
+from agmcore.presentation.figures import X_AXES
 from agmcore.presentation.playground import (BOUNDS, DEFAULTS, SCALES, TASK_KEYS, TASK_NAMES, check_url, key_of,
                                              slider_text, slider_values, url_value)
 from agmcore.problems.descriptors import TASKS
@@ -99,7 +100,7 @@ def draw() -> tuple:
                         max_value=BOUNDS["pg_seed"][1], step=1, **BIND)
         st.checkbox("bias correction", value=False, key="pg_bc", **BIND)
         st.checkbox("also measure at the projection onto the manifold", value=False, key="pg_proj", **BIND)
-        x = st.radio("x-axis", ["step", "slow"], format_func={"step": "step t", "slow": "slow time η²·t"}.get,
+        x = st.radio("x-axis", list(X_AXES), format_func=X_AXES.get,
                      key="pg_x", horizontal=True, **BIND)
         exact_values(typed)
     return x, typed

@@ -68,6 +68,7 @@ def build_parser(with_reproduce: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--no-bias-correction", action="store_true", help="(rmsprop never corrects, as torch's)")
     run.add_argument("--steps", type=int)
     run.add_argument("--log-every", type=int)
+    run.add_argument("--log-points", type=int, help="log at about this many steps spaced evenly in log t instead")
     run.add_argument("--seed", type=int)
     run.add_argument("--manifold-metrics", action="store_true", help="also measure at the projection onto the manifold")
     run.add_argument("--tail-average", type=float, default=0.0, metavar="F",
@@ -137,7 +138,7 @@ def config_from_args(args) -> RunConfig:
             raise ConfigError("give either --beta2 or --two-scheme, not both")
         opt["beta2"] = two_scheme_beta2(opt.get("lr", OptimizerConfig.lr), args.two_scheme)
     optimizer = OptimizerConfig(name=args.optimizer, bias_correction=False if args.no_bias_correction else None, **opt)
-    run = _given(args, ["steps", "log_every", "seed", "dtype"])
+    run = _given(args, ["steps", "log_every", "log_points", "seed", "dtype"])
     return RunConfig(task=task, optimizer=optimizer, manifold_metrics=args.manifold_metrics,
                      tail_average=args.tail_average, **run)
 

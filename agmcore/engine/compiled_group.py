@@ -14,14 +14,14 @@ import numpy as np
 import torch
 
 from agmcore import DENOISED
+from agmcore.engine.compiled_loop import CompiledLoopGroup
 from agmcore.engine.config import DiagNetTask, RunConfig
-from agmcore.engine.observation import DENOISING_OMEGA, EXPLOSION_FACTOR, ObservedGroup, clean_arrays, json_values
+from agmcore.engine.observation import clean_arrays, json_values
 from agmcore.engine.results import RunRecord
 from agmcore.optimizers.family import REGISTRY
 from agmcore.problems import diag_net_kernels as kernels
 from agmcore.problems.diag_net import (MAX_EXPONENT_STEP, PROJECTION_ITERATIONS, PROJECTION_TOLERANCE, DiagNetProblem,
                                        draw_data, initial_params, oracle_interpolators, profile_bin_size)
-from agmcore.problems.randomness import LabelNoise
 
 COMPILED_OPTIMIZERS = tuple(name for name, member in REGISTRY.items() if member.vector_block is not None)
 
@@ -32,43 +32,29 @@ def compiled_supports(config: RunConfig, device: torch.device) -> bool:
             and config.optimizer.name in COMPILED_OPTIMIZERS)
 
 
-def warm_up() -> None:
-    """Load (or compile, on a fresh install) the kernels and numba's CPU target: a second or more
-    that a worker pays at start rather than at its first race."""
-    group = CompiledDiagNetGroup([RunRecord(RunConfig(task=DiagNetTask(dim=2, samples=1, sparsity=1), steps=1))])
-    group.advance(1)
-    group.logged_metrics()
-
-
 def second_moment_block(name: str, block_size: int, dim: int) -> int:
     """Coordinates that share one second moment: 1 (elementwise), Adam-mini's block, or all (Adalayer)."""
     return REGISTRY[name].vector_block(block_size, dim)
 
 
-class CompiledDiagNetGroup(ObservedGroup):
+class CompiledDiagNetGroup(CompiledLoopGroup):
     """R diagonal-network runs of one shape and optimizer structure, as numpy rows."""
 
-    check_every = 2048  # steps between looks at the cancel event
+    kernel = staticmethod(kernels.advance)
 
     def __init__(self, records: List[RunRecord]):
-        self.records = records
-        configs = [r.config for r in records]
-        self.task: DiagNetTask = configs[0].task
-        seeds = [c.seed for c in configs]
-        unique = sorted(set(seeds))
-        self.row = np.array([unique.index(s) for s in seeds], dtype=np.int64)  # each run's seed's row of the data
+        configs, seeds, unique = self._take(records)
+        self.task: DiagNetTask
         self._draw_data(unique)
         self._start(configs, seeds)
-        self._read_hyperparameters(configs)
-        self.noise = LabelNoise(unique, self.task.samples, self.task.noise_law, self.task.batch_size,
-                                torch.float64, torch.device("cpu"))
-        self.zeta = self.batch_weights = None
-        self.position = self.noise.chunk
-        self._watch(configs)
+        opt = configs[0].optimizer
+        self._read_hyperparameters(configs, second_moment_block(opt.name, opt.block_size, self.task.dim))
+        self._start_moments(len(configs))
+        self._start_noise(unique, self.task)
+        self._watch(configs, self._measures(self.u, self.v)[0][:, 0])
         self._state = kernels.RunState(self.u, self.v, self.m_u, self.m_v, self.s_u, self.s_v, self.u_sum, self.v_sum,
                                        self.averaged, self.u_bar, self.v_bar, self.alive, self.diverged_at)  # the same arrays
         self._data = kernels.Data(self.z, self.y, self.row)
-        self._hyper = kernels.Hyper(self.lr, self.beta1, self.beta2, self.lam, self.eps, self.limit, self.average_from)
         self.oracles = None
         if any(c.oracle_metrics for c in configs):
             found = [oracle_interpolators(self.task, s) for s in unique]
@@ -89,61 +75,17 @@ class CompiledDiagNetGroup(ObservedGroup):
         init = [initial_params(self.task, s) for s in seeds]
         self.u = np.stack([p["u"].numpy() for p in init])
         self.v = np.stack([p["v"].numpy() for p in init])
-        runs, opt = len(configs), configs[0].optimizer
+        runs = len(configs)
         self.m_u, self.m_v = np.zeros_like(self.u), np.zeros_like(self.v)
-        self.block = second_moment_block(opt.name, opt.block_size, self.task.dim)
-        blocks = -(-self.task.dim // self.block)
-        self.s_u, self.s_v = np.zeros((runs, blocks)), np.zeros((runs, blocks))
         self.u_sum, self.v_sum, self.averaged = np.zeros_like(self.u), np.zeros_like(self.v), np.zeros(runs)
         self.u_bar, self.v_bar = self.u.copy(), self.v.copy()  # θ̄ (observation.DENOISING_OMEGA)
         self.duals = np.zeros((runs, self.task.samples))  # Φ(θ̄)'s Newton, warm from the last logging point
         self.denoised_point = None  # Φ(θ̄) at the last logging point
 
-    def _read_hyperparameters(self, configs: List[RunConfig]):
-        """Per-run hyperparameters as arrays, the group's structure flags, and each run's own measure."""
-        runs, opt = len(configs), configs[0].optimizer
-        hyper = lambda name: np.array([float(getattr(c.optimizer, name)) for c in configs])  # noqa: E731
-        self.lr, self.beta1, self.beta2, self.lam, self.eps = (hyper(k) for k in ("lr", "beta1", "beta2", "lam", "eps"))
-        self.delta = np.array([c.task.label_noise for c in configs])
-        member = REGISTRY[opt.name]
-        heavy_ball = member.momentum == "heavy ball"
-        self._structure = kernels.Structure(heavy_ball, opt.beta1 != 0, member.preconditioned, opt.bias_correction, self.block)
-        # the measure tr(S·H) of each run's own preconditioner: SGD's S = I is λ = 0
-        self.measure_block = np.full(runs, self.block if member.preconditioned else 1, dtype=np.int64)
-        self.measure_lam = self.lam.copy() if member.preconditioned else np.zeros(runs)
-
-    def _watch(self, configs: List[RunConfig]):
-        """What is watched while stepping: divergence (EXPLOSION_FACTOR × the start's loss), the tail
-        average's first step, whether Φ(θ_t) is measured."""
-        runs = len(configs)
-        self.alive = np.ones(runs, dtype=bool)
-        self.diverged_at = np.full(runs, -1, dtype=np.int64)
-        self.average_from = np.array([c.steps - int(c.tail_average * c.steps) for c in configs], dtype=np.int64)
-        self.limit = EXPLOSION_FACTOR * np.maximum(self._measures(self.u, self.v)[0][:, 0], 1.0)
-        self.project = any(c.manifold_metrics for c in configs)
-
-    # ---------------------------------------------------------------- stepping
-    def _next_noise_chunk(self):
-        zeta, batches = self.noise.draw_chunk()  # (K, U, n), (K, U, b)
-        self.zeta = np.ascontiguousarray(zeta.permute(1, 0, 2).numpy())
-        if batches is None:
-            self.batch_weights = np.zeros((0, 0, 0))
-        else:
-            mask = torch.zeros_like(zeta).scatter_(2, batches, 1.0 / self.task.batch_size)
-            self.batch_weights = np.ascontiguousarray(mask.permute(1, 0, 2).numpy())
-        self.position = 0
-
-    def advance(self, steps: int):
-        """Take `steps` steps of every alive run, a noise chunk at a time."""
-        while steps > 0:
-            if self.position >= self.noise.chunk:
-                self._next_noise_chunk()
-            k = min(steps, self.noise.chunk - self.position)
-            kernels.advance(self._state, self._data, kernels.Noise(self.zeta, self.batch_weights, self.position, self.delta),
-                            self._hyper, self._structure, self.t, k, DENOISING_OMEGA)
-            self.position += k
-            self.t += k
-            steps -= k
+    def _start_moments(self, runs: int):
+        """Empty second moments: one per block of `self.block` coordinates of u and of v."""
+        blocks = -(-self.task.dim // self.block)
+        self.s_u, self.s_v = np.zeros((runs, blocks)), np.zeros((runs, blocks))
 
     # ---------------------------------------------------------------- measures
     def _measures(self, u: np.ndarray, v: np.ndarray):
@@ -194,9 +136,6 @@ class CompiledDiagNetGroup(ObservedGroup):
         return out_u, out_v
 
     # ---------------------------------------------------------------- ObservedGroup's hooks
-    def diverged_steps(self) -> List[int]:
-        return self.diverged_at.tolist()
-
     def logged_metrics(self) -> Dict[str, list]:
         metrics = self._named_measures(self.u, self.v, "")
         implied = metrics.pop("implied_sharpness")  # after the oracle distances, as the torch path orders them
@@ -233,6 +172,3 @@ class CompiledDiagNetGroup(ObservedGroup):
         if self.project:
             out.update(self._scalar_metrics(*self._projected(u, v), "_avg_proj"))
         return out, {"u": json_values(u), "v": json_values(v)}
-
-    def stop(self, keep: List[bool]):
-        self.alive &= np.array(keep, dtype=bool)

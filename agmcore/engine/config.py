@@ -7,7 +7,9 @@ sha256(schema version + canonical JSON), so equal configurations share one store
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -26,6 +28,7 @@ __all__ = ["ConfigError", "DTYPES", "INITS", "LAWS", "MEASUREMENTS", "TASKS", "D
            "OptimizerConfig", "RunConfig", "Task", "check_memory", "distinct"]
 
 DTYPES = ("float64", "float32")
+DEFAULT_LOG_EVERY = 100  # log_every by default, and where log_points replaces it
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,10 @@ class RunConfig:
     task: Task = field(default_factory=DiagNetTask)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     steps: int = 10_000  # optimizer steps
-    log_every: int = 100  # metrics every this many steps (and at steps 0 and the end)
+    log_every: int = DEFAULT_LOG_EVERY  # metrics every this many steps (and at steps 0 and the end)
+    # > 0: instead, about this many logging steps spaced evenly in log t (log_schedule); log_every is then
+    # unused and set to its default, so that equal schedules share a key
+    log_points: int = 0
     seed: int = 0  # data, init and label noise (shared by runs with this seed)
     dtype: str = "float64"
     manifold_metrics: bool = False  # also measure at the projection of θ onto the manifold
@@ -48,6 +54,9 @@ class RunConfig:
         coerce_fields(self)
         require(self.steps >= 1, f"steps must be at least 1 (got {self.steps})")
         require(self.log_every >= 1, f"log_every must be at least 1 (got {self.log_every})")
+        require(0 <= self.log_points <= 10_000, f"log_points must be between 0 and 10000 (got {self.log_points})")
+        if self.log_points:
+            object.__setattr__(self, "log_every", DEFAULT_LOG_EVERY)
         require(0 <= self.seed < 2**63, f"seed must be between 0 and 2^63 − 1 (got {self.seed})")
         choice("dtype", self.dtype, DTYPES)
         require(not self.oracle_metrics or descriptor_of(self.task).oracles,
@@ -85,7 +94,25 @@ class RunConfig:
             "oracle_metrics": self.oracle_metrics,
             # written only when used, so configurations from before the field keep their keys
             **({"tail_average": self.tail_average} if self.tail_average else {}),
+            **({"log_points": self.log_points} if self.log_points else {}),
         }
+
+    # ------------------------------------------------------------------ logging steps
+    def logs_at(self, t: int) -> bool:
+        """Whether metrics are taken after step t (step 0 and the last step always are)."""
+        if t == 0 or t == self.steps:
+            return True
+        if self.log_points:
+            return t in log_schedule(self.steps, self.log_points)
+        return t % self.log_every == 0
+
+    def next_log_after(self, t: int) -> int:
+        """The first logging step after step t (at most the last step)."""
+        if self.log_points:
+            schedule = log_schedule(self.steps, self.log_points)
+            later = schedule[bisect.bisect_right(schedule, t)] if t < schedule[-1] else self.steps
+            return min(later, self.steps)
+        return min((t // self.log_every + 1) * self.log_every, self.steps)
 
     def canonical_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -114,6 +141,15 @@ def _build(kind, values: Dict[str, Any], what: str, **extra):
     if unknown:
         raise ConfigError(f"unknown setting {unknown[0]!r} for {what}; known: {', '.join(sorted(known - set(extra)))}")
     return kind(**values, **extra)
+
+
+@functools.lru_cache(maxsize=64)
+def log_schedule(steps: int, points: int) -> tuple:
+    """Logging steps evenly spaced in log t: round(steps^(k/(points − 1))), k = 0 … points − 1,
+    each once (so early on every step, where the rounding repeats), ending at `steps`."""
+    if points <= 1:
+        return (steps,)
+    return tuple(sorted({max(1, round(steps ** (k / (points - 1)))) for k in range(points)} | {steps}))
 
 
 def distinct(configs: Iterable[RunConfig]) -> List[RunConfig]:

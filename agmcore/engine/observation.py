@@ -73,7 +73,7 @@ class ObservedGroup:
         """Log metrics for runs due now; settle statuses (diverged, finished, cancelled)."""
         diverged_at = self.diverged_steps()
         due = [i for i, r in enumerate(self.records) if r.status == "running"
-               and (diverged_at[i] >= 0 or self.t % r.config.log_every == 0 or self.t == r.config.steps or cancelled)]
+               and (diverged_at[i] >= 0 or r.config.logs_at(self.t) or cancelled)]
         if not due:
             return
         metrics = self.logged_metrics()

@@ -8,8 +8,8 @@ from typing import Dict
 
 from agmcore.experiments.adame_lambda import ADAME, ADAME_LAMBDAS, ADAME_SEEDS, adame_lambda_cells, adame_lambda_summary
 from agmcore.experiments.common import SCALES, Experiment, tail_mean
-from agmcore.experiments.matrix_factorization import (MATRIX_FACTORIZATION, MF_OPTIMIZERS, matrix_factorization_cells,
-                                                      matrix_factorization_summary)
+from agmcore.experiments.matrix_factorization import (MATRIX_FACTORIZATION, MF_COMPILED, MF_OPTIMIZERS,
+                                                      matrix_factorization_cells, matrix_factorization_summary)
 from agmcore.experiments.sample_complexity import (RECOVERED, SAMPLE_COMPLEXITY, SC_SEEDS, sample_complexity_cells,
                                                    sample_complexity_summary)
 from agmcore.experiments.sharpness_race import (RACE_OPTIMIZERS, RACE_SEEDS, SHARPNESS_RACE, sharpness_race_cells,
@@ -35,7 +35,7 @@ EXPERIMENTS: Dict[str, Experiment] = {e.name: e for e in (
                matrix_factorization_cells, matrix_factorization_summary),
 )}
 
-__all__ = ["ADAME", "ADAME_LAMBDAS", "EXPERIMENTS", "Experiment", "MATRIX_FACTORIZATION", "MF_OPTIMIZERS",
+__all__ = ["ADAME", "ADAME_LAMBDAS", "EXPERIMENTS", "Experiment", "MATRIX_FACTORIZATION", "MF_COMPILED", "MF_OPTIMIZERS",
            "RACE_OPTIMIZERS", "RECOVERED", "SAMPLE_COMPLEXITY", "SCALES", "SHARPNESS_RACE", "adame_lambda_cells",
            "adame_lambda_summary", "matrix_factorization_cells", "matrix_factorization_summary",
            "sample_complexity_cells", "sample_complexity_summary", "sharpness_race_cells", "sharpness_race_summary",

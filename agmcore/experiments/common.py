@@ -53,6 +53,15 @@ def tail_mean(values: Sequence[float], fraction: float = 0.1) -> float:
     return float(np.mean(values[-k:]))
 
 
+def tail_over_steps(history: Dict[str, list], name: str, fraction: float = 0.1) -> float:
+    """Mean of a logged measure over the logging points in the last `fraction` of the steps (with
+    log-spaced logging the last 10 % of the points span far more than 10 % of the steps)."""
+    steps = np.asarray(history["step"], dtype=float)
+    values = np.array([np.nan if v is None else v for v in history[name]], dtype=float)
+    tail = values[(steps >= (1 - fraction) * steps[-1]) & np.isfinite(values)]
+    return float(tail.mean()) if len(tail) else float("nan")
+
+
 def sgd_and_agms(sgd_lr: float, names: Sequence[str], block_size: int = 16, **shared) -> tuple:
     """SGD with step `sgd_lr`, then each named AGM with the same shared hyperparameters
     (`block_size` goes to Adam-mini only)."""

@@ -51,6 +51,9 @@ class OptimizerDescriptor:
     # on a vector of d coordinates, how many share one second moment, from (block_size, d); None: the
     # compiled diagonal-network loop (compiled_group.py) has no form for it
     vector_block: Optional[Callable[[int, int], int]] = lambda block_size, d: 1
+    # on a matrix factor of `size` entries (row-major), the same for the compiled matrix-factorization
+    # loop (compiled_matrix_group.py); None: it has no form for it (Adafactor's factored moment, Shampoo)
+    matrix_block: Optional[Callable[[int, int], int]] = lambda block_size, size: 1
     state_numbers: Callable[[tuple], int] = _state_numbers  # second-moment numbers for a parameter shape
     max_vector: Optional[int] = None  # the largest vector it preconditions (Shampoo's full-matrix bound)
     torch_batch_invariant: bool = True  # its torch path gives each run the same bits in any batch (not batched eigh)
@@ -100,13 +103,15 @@ REGISTRY: Dict[str, OptimizerDescriptor] = {
     "adame": OptimizerDescriptor("AdamE", "#CC79A7", lambda b: moments.elementwise(), "ema",
                                  {"lr": 0.1, "beta1": 0.9, "beta2": 0.95}, lam_free=True),
     "adam-mini": OptimizerDescriptor("Adam-mini", "#D55E00", moments.block_mean, "ema",
-                                     {"lr": 0.1, "beta1": 0.9, "beta2": 0.95}, vector_block=lambda block_size, d: block_size),
+                                     {"lr": 0.1, "beta1": 0.9, "beta2": 0.95}, vector_block=lambda block_size, d: block_size,
+                                     matrix_block=lambda block_size, size: block_size),
     "adalayer": OptimizerDescriptor("Adalayer", "#56B4E9", lambda b: moments.layer_mean(), "ema",
-                                    {"lr": 0.1, "beta1": 0.9, "beta2": 0.95}, vector_block=lambda block_size, d: d),
+                                    {"lr": 0.1, "beta1": 0.9, "beta2": 0.95}, vector_block=lambda block_size, d: d,
+                                    matrix_block=lambda block_size, size: size),
     "adafactor": OptimizerDescriptor("Adafactor", "#882255", lambda b: moments.factored(), "ema",
-                                     {"lr": 0.1, "beta1": 0.9, "beta2": 0.95}),
+                                     {"lr": 0.1, "beta1": 0.9, "beta2": 0.95}, matrix_block=None),
     "shampoo": OptimizerDescriptor("Shampoo", "#332288", lambda b: moments.kronecker(), "ema",
-                                   {"lr": 0.05, "beta1": 0.9, "beta2": 0.95}, diagonal=False, vector_block=None,
+                                   {"lr": 0.05, "beta1": 0.9, "beta2": 0.95}, diagonal=False, vector_block=None, matrix_block=None,
                                    state_numbers=_kronecker_state_numbers, max_vector=moments.FULL_MATRIX_MAX_DIM,
                                    torch_batch_invariant=False),
 }

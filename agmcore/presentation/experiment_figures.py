@@ -22,10 +22,12 @@ def slow_time(config: RunConfig, doc: Dict) -> np.ndarray:
     return np.asarray(doc["history"]["step"], float) * config.optimizer.lr**2
 
 
-def after_start(config: RunConfig, doc: Dict, metric: str):
-    """(slow time, values) of a logged metric without step 0, which a log time axis cannot show
-    (and whose values, at the tiny initialisation, would stretch a log value axis)."""
-    x, values = slow_time(config, doc), doc["history"][metric]
+def after_start(config: RunConfig, doc: Dict, metric: str, time: str = "slow"):
+    """(slow time, or the step with time="step", values) of a logged metric without step 0, which a
+    log time axis cannot show (and whose values, at the tiny initialisation, would stretch a log
+    value axis)."""
+    x = slow_time(config, doc) if time == "slow" else np.asarray(doc["history"]["step"], float)
+    values = doc["history"][metric]
     keep = x > 0
     return x[keep], [v for v, k in zip(values, keep) if k]
 
@@ -112,8 +114,8 @@ def sharpness_race_figure(configs, docs) -> go.Figure:
 
 
 def matrix_factorization_figure(configs, docs) -> go.Figure:
-    """Test error, effective rank, tr(H), tr(Diag(H)^½) against slow time (every seed; one line
-    style per depth), and for SINGULAR_VALUES_OF (SGD and Adam) on the first seed the singular values of W over time
+    """Test error, effective rank, tr(H), tr(Diag(H)^½) against the step on a log axis, as the
+    poster draws them (every seed; one line style per depth), and for SINGULAR_VALUES_OF (SGD and Adam) on the first seed the singular values of W over time
     and at the end against W*'s."""
     titles = ("test error (held-out entries)", "effective rank", "tr(H)", "tr(Diag(H)^½)",
               "singular values of W (SGD and Adam, first seed)", "final singular values (first seed) and W*'s")
@@ -123,12 +125,12 @@ def matrix_factorization_figure(configs, docs) -> go.Figure:
         name = f"{label(d['config'], with_seed=False)}, depth {c.task.depth}"
         line = dict(color=color_of(c.optimizer, matrix_factorization.MF_OPTIMIZERS), width=1, dash=("solid", "dash", "dot")[depths.index(c.task.depth) % 3])
         for j, metric in enumerate(("test_loss", "effective_rank", "trace_H", "trace_sqrt_diag_H")):
-            x, y = after_start(c, d, metric)
+            x, y = after_start(c, d, metric, time="step")
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=line, name=name, legendgroup=name,
                                      showlegend=j == 0 and c.seed == first), row=j // 2 + 1, col=j % 2 + 1)
         if c.seed != first or c.optimizer.name not in matrix_factorization.SINGULAR_VALUES_OF:
             continue
-        x, rows = after_start(c, d, "singular_values")
+        x, rows = after_start(c, d, "singular_values", time="step")
         values = np.asarray([[np.nan if v is None else v for v in row] for row in rows])
         for k in range(values.shape[1]):
             fig.add_trace(go.Scatter(x=x, y=values[:, k], mode="lines", line=line, name=name, legendgroup=name,
@@ -142,7 +144,7 @@ def matrix_factorization_figure(configs, docs) -> go.Figure:
                   row=3, col=2)
     for row, col in ((1, 1), (1, 2), (2, 1), (2, 2), (3, 1)):
         fig.update_xaxes(type="log", row=row, col=col)
-    fig.update_xaxes(title_text="slow time η²·t", row=3, col=1)
+    fig.update_xaxes(title_text="step t (log)", row=3, col=1)
     fig.update_xaxes(title_text="index of the singular value", row=3, col=2)
     fig.update_yaxes(type="log")
     fig.update_layout(title="Matrix factorization under label noise (one line per seed)", template="plotly_white",

@@ -41,7 +41,7 @@ TRUTH_COLOR = "#000000"
 SUPPORT_COLOR = "#FFFFFF"  # white with a black outline: seen on every Viridis shade
 ORACLE_COLORS = ("#555555", "#999999")
 MARKER_COLORS = (TRUTH_COLOR, SUPPORT_COLOR) + ORACLE_COLORS
-X_AXES = {"step": "step t", "slow": "slow time η²·t"}
+X_AXES = {"step": "step t", "log": "step t (log)", "slow": "slow time η²·t"}  # the x-axes a figure offers
 PREVIOUS = "previous setting: "  # the name of a trace of the previous setting's race (drawn dotted)
 SLOW_PHASE_FROM = 0.1  # the value axis is fitted to the steps after this fraction of the run
 MIN_LINEAR_SPAN = 0.1  # a linear value axis spans at least this fraction of its largest value
@@ -168,6 +168,8 @@ def _x(run: Dict[str, Any], x: str, idx: np.ndarray) -> np.ndarray:
     steps = _steps(run)[idx]
     if x == "slow":
         return (steps * run["config"]["optimizer"]["lr"] ** 2).astype(np.float32)
+    if x == "log":  # a log axis cannot show step 0
+        return np.where(steps > 0, steps, np.nan).astype(np.float32)
     return steps.astype(np.float32)
 
 
@@ -263,7 +265,8 @@ def _frame(fig, title, x, style, legend=True):
                       font=dict(size=style.font), showlegend=legend,
                       legend=dict(orientation="h", y=-0.3, font=dict(size=style.font)),
                       hoverlabel=dict(font_size=style.font))
-    fig.update_xaxes(title_text=X_AXES[x], title_font=dict(size=style.font), tickfont=dict(size=style.tick))
+    fig.update_xaxes(title_text=X_AXES[x], title_font=dict(size=style.font), tickfont=dict(size=style.tick),
+                     type="log" if x == "log" else "linear")
     fig.update_yaxes(tickfont=dict(size=style.tick), title_font=dict(size=style.font))
     return fig
 

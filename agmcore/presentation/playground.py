@@ -22,6 +22,7 @@ TASK_KEYS = {"dim": "pg_dim", "size": "pg_dim", "samples": "pg_samples", "sparsi
 # a knob whose Playground value is not the setting's: (to the setting, from it)
 CONVERSIONS = {"init": (lambda tied: "tied" if tied else "independent", lambda init: init == "tied")}
 POINTS_PER_RUN = 400  # logged points a Playground run aims for
+LOG_TIME_FROM = 1_000_000  # runs of this many steps or more log at log-spaced steps (config.log_schedule)
 
 
 def key_of(optimizer: str, field: str) -> str:
@@ -203,6 +204,11 @@ def log_every_for(steps: int) -> int:
     return max(1, steps // POINTS_PER_RUN)
 
 
+def log_points_for(steps: int) -> int:
+    """Log-spaced logging points for a long run (its features are spread over decades of t), else 0."""
+    return POINTS_PER_RUN if steps >= LOG_TIME_FROM else 0
+
+
 def build_race(settings: Dict[str, Any]) -> List[RunConfig]:
     """The RunConfigs a Playground describes; a ConfigError names the bad setting."""
     s = {**DEFAULTS, **settings}
@@ -225,7 +231,8 @@ def build_race(settings: Dict[str, Any]) -> List[RunConfig]:
                                     lam=s[key_of(name, "lam")] if member.lam_free else 0.5,
                                     bias_correction=bool(s["pg_bc"]) if member.bias_toggle else None)
         configs.append(RunConfig(task=task, optimizer=optimizer, steps=s["pg_steps"],
-                                 log_every=log_every_for(s["pg_steps"]), seed=s["pg_seed"],
+                                 log_every=log_every_for(s["pg_steps"]), log_points=log_points_for(s["pg_steps"]),
+                                 seed=s["pg_seed"],
                                  manifold_metrics=bool(s["pg_proj"])))
     return configs
 

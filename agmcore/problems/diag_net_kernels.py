@@ -90,6 +90,21 @@ def _update(p, g, m, second, t, lr, beta1, beta2, lam, eps, heavy_ball, use_mome
             p[j] = p[j] + (-(m[j] / denominator)) * scale
 
 
+@njit(cache=True, fastmath=FAST, error_model="numpy")
+def noisy_weights(r, zetas, batch_weights, row, step, delta, q):
+    """q = (r − δζ_t)/n, or (r − δζ_t)⊙b_t with a minibatch (batch_weights of shape (0, 0, 0) for
+    the full batch): the weights of this step's gradient Σ_i q_i ∇f_i."""
+    n = r.shape[0]
+    zeta = zetas[row, step]
+    if batch_weights.shape[0] > 0:
+        weight = batch_weights[row, step]
+        for i in range(n):
+            q[i] = (r[i] - delta * zeta[i]) * weight[i]
+    else:
+        for i in range(n):
+            q[i] = (r[i] - delta * zeta[i]) / n
+
+
 # What advance() reads and writes, grouped by what it is (numba passes named tuples of arrays).
 RunState = namedtuple("RunState", "u v m_u m_v s_u s_v u_sum v_sum averaged u_bar v_bar alive diverged_at")
 """Per-run state, stepped in place: θ = (u, v) and its moments m, s (R, ·); the tail sums (R, d)
@@ -128,7 +143,6 @@ def advance(state, data, noise, hyper, structure, t0, steps, omega):
     g_v = np.empty(d)
     r = np.empty(n)
     q = np.empty(n)
-    minibatch = batch_weights.shape[0] > 0
     for k in range(runs):
         if not alive[k]:
             continue
@@ -141,14 +155,7 @@ def advance(state, data, noise, hyper, structure, t0, steps, omega):
                 alive[k] = False
                 diverged_at[k] = t
                 break
-            zeta = zetas[row, noise_position + s]
-            if minibatch:
-                weight = batch_weights[row, noise_position + s]
-                for i in range(n):
-                    q[i] = (r[i] - delta[k] * zeta[i]) * weight[i]
-            else:
-                for i in range(n):
-                    q[i] = (r[i] - delta[k] * zeta[i]) / n
+            noisy_weights(r, zetas, batch_weights, row, noise_position + s, delta[k], q)
             _correlate(zk, q, c)
             for j in range(d):
                 g_u[j] = 2.0 * c[j] * u[k, j]

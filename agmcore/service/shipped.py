@@ -76,13 +76,27 @@ def install_races(store: ResultStore, folder: str = ASSETS) -> Dict[str, int]:
     return counts
 
 
+def what_ran(configs: Sequence[RunConfig]) -> Dict:
+    """What an experiment's cells ran, for a reader of assets/ without the code: the number of
+    cells, the seeds, the step budgets and logging, and each distinct task and optimizer setting."""
+    def distinct_dicts(items):
+        return list({json.dumps(d, sort_keys=True): d for d in items}.values())
+
+    logging = sorted({f"{c.log_points} log-spaced points" if c.log_points else f"every {c.log_every} steps"
+                      for c in configs})
+    return {"cells": len(configs), "seeds": sorted({c.seed for c in configs}),
+            "steps": sorted({c.steps for c in configs}), "logging": logging,
+            "tasks": distinct_dicts(c.to_dict()["task"] for c in configs),
+            "optimizers": distinct_dicts(c.to_dict()["optimizer"] for c in configs)}
+
+
 def write_experiment(folder: str, name: str, seeds: int, configs: Sequence[RunConfig], summary: Dict,
                      figure_json: str) -> str:
     """Write one experiment's shipped record to experiments/<name>.json; returns the path."""
     path = os.path.join(folder, EXPERIMENTS, f"{name}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     record = {"experiment": name, "scale": "classroom", "seeds": seeds, "cells": [c.key for c in configs],
-              "summary": summary, "figure": json.loads(figure_json)}
+              "ran": what_ran(configs), "summary": summary, "figure": json.loads(figure_json)}
     write_atomically(path, json.dumps(record, separators=(",", ":"), default=str))
     return path
 

@@ -20,10 +20,9 @@ import threading
 import traceback
 from typing import Any, Dict, List, Optional
 
-from agmcore.engine.compiled_group import warm_up
 from agmcore.engine.config import RunConfig
 from agmcore.engine.results import RunRecord
-from agmcore.engine.runner import run_batch
+from agmcore.engine.runner import run_batch, warm_up
 
 ARRAYS_EVERY = 1.0  # seconds between sending a running run's (possibly large) arrays
 SEND_EVERY = 0.1  # seconds between progress messages: the engine logs (and snapshots) ~400 times a
