@@ -111,7 +111,8 @@ class CompiledMatrixGroup(CompiledLoopGroup):
         return {f"{name}{suffix}": json_values(values) for name, values in measures.items()}
 
     def _arrays(self, factors: np.ndarray) -> List[Dict]:
-        products = self._measures(factors)[1]
+        products = np.empty(factors.shape[:1] + factors.shape[2:])
+        kernels.products(factors, products)
         return [{"params": {f"W{k + 1}": json_values(factors[i, k]) for k in range(self.task.depth)},
                  "W": json_values(products[i]), "W_star": self.w_star[self.row[i]].tolist()}
                 for i in range(len(self.records))]

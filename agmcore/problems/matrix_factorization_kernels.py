@@ -267,6 +267,26 @@ def _hessian_diagonal(p, qk, rows, cols, sensing, out, work):
 
 
 @njit(cache=True, fastmath=FAST, error_model="numpy")
+def _product(factors, below, above, below_t, w):
+    """w = W_L · (W_{L−1} ⋯ W_1) of one run, associated as `matrix_factorization.product`."""
+    depth = factors.shape[0]
+    _chain(factors, below, above, below_t)
+    if depth == 1:
+        w[:, :] = factors[0]
+    else:
+        _matmul(factors[depth - 1], below[depth - 1], w)
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy")
+def products(factors, out):
+    """out[k] = W of run k (R, m, m): what a run's arrays list, without the measures."""
+    runs, depth, m = factors.shape[0], factors.shape[1], factors.shape[2]
+    below, above, below_t = np.empty((depth, m, m)), np.empty((depth, m, m)), np.empty((depth, m, m))
+    for k in range(runs):
+        _product(factors[k], below, above, below_t, out[k])
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy")
 def measures(factors, rows, cols, sensing, y, w_star, test_mask, data_index, block, lam, out, products):
     """The logged scalar measures of every run at `factors` (R, L, m, m), one row of `out` per run:
     train loss, test loss (½ mean squared error over test_mask's entries), tr H, tr(Diag(H)^½),
@@ -288,11 +308,7 @@ def measures(factors, rows, cols, sensing, y, w_star, test_mask, data_index, blo
     for k in range(runs):
         row = data_index[k]
         ak = sensing[row]
-        _chain(factors[k], below, above, below_t)
-        if depth == 1:
-            w[:, :] = factors[k, 0]
-        else:
-            _matmul(factors[k, depth - 1], below[depth - 1], w)
+        _product(factors[k], below, above, below_t, w)
         products[k, :, :] = w
         _forward(factors[k], below, below_t, rows[row], cols[row], ak, w, f)
         train = 0.0
