@@ -5,6 +5,8 @@
     SHARPNESS_LAB_STORE_LIMIT  its size limit in bytes (at least MIN_STORE_LIMIT; default 2 GiB)
     SHARPNESS_LAB_QUEUE        races waiting or running at once on the server (1 to 1000; default 20)
     SHARPNESS_LAB_PER_BROWSER  of those, started by one browser session (1 to 100; default 3)
+    SHARPNESS_LAB_CLUSTER      a Ray cluster's address (host:port, or "auto") for the Experiments page's
+                               sweeps (unset: this machine's cores; docs/cluster.md)
 """
 from __future__ import annotations
 
@@ -56,9 +58,18 @@ def per_browser_limit(env: Mapping[str, str] = os.environ) -> int:
     return _whole_number(env, "SHARPNESS_LAB_PER_BROWSER", 3, 1, 100, "a number of races")
 
 
+def cluster(env: Mapping[str, str] = os.environ) -> Optional[str]:
+    """The Ray address the Experiments page's sweeps run on, or None for this machine's cores."""
+    text = (env.get("SHARPNESS_LAB_CLUSTER") or "").strip()
+    if text and (any(c.isspace() for c in text) or text.startswith("-")):
+        raise SettingsError(f"SHARPNESS_LAB_CLUSTER={text!r} is not an address: give host:port, or auto")
+    return text or None
+
+
 def check(env: Mapping[str, str] = os.environ) -> None:
     """Raise SettingsError for the first setting that cannot work (the app calls this at start)."""
     workers(env)
     store_limit(env)
     queue_limit(env)
     per_browser_limit(env)
+    cluster(env)

@@ -1,10 +1,14 @@
-"""Experiments: the paper's results as sweeps at classroom scale, from the store or run here."""
+"""Experiments: the paper's results as sweeps at the scales they ship, from the store or run here
+(on this machine's cores, or on the Ray cluster SHARPNESS_LAB_CLUSTER names: agmcore/settings.py)."""
 import json
 
 import plotly.graph_objects as go
 import streamlit as st
 
+from agmcore import settings
 from agmcore.engine.config import RunConfig
+from agmcore.engine.device import cpu_cores
+from agmcore.engine.speed import estimated_seconds
 from agmcore.experiments import EXPERIMENTS
 from agmcore.experiments.common import seed_fraction_text
 from agmcore.presentation.doc_links import linked
@@ -14,6 +18,7 @@ from agmcore.service.shipped import shipped_experiment, what_ran
 from ui.services import background_sweeps, store
 
 REFRESH_SECONDS = 1.0
+SCALE_NAMES = {"classroom": "Classroom", "d2000": "d = 2000", "paper": "Paper"}
 MAX_SEEDS = max(12, *(e.seeds for e in EXPERIMENTS.values()))  # the slider reaches every default
 
 
@@ -29,19 +34,31 @@ st.title("Experiments")
 
 
 def _seeds_to_default():
-    """A newly chosen experiment starts at its own default number of seeds."""
+    """A newly chosen experiment starts at its own default number of seeds, at classroom scale."""
     st.session_state["ex_seeds"] = EXPERIMENTS[st.session_state["ex_name"]].seeds
+    st.session_state["ex_scale"] = "classroom"
 
 
 name = st.selectbox("Experiment", list(EXPERIMENTS), format_func=lambda n: EXPERIMENTS[n].title, key="ex_name",
                     bind="query-params", on_change=_seeds_to_default)
 experiment = EXPERIMENTS[name]
+cluster = settings.cluster()
+offered = [s for s in experiment.scales if s in experiment.shipped_scales or cluster]  # paper scale: on a cluster
+if st.query_params.get("ex_scale") not in (None, *offered):
+    del st.query_params["ex_scale"]  # a link to a scale this experiment does not have (or not without a cluster)
+if st.session_state.get("ex_scale", "classroom") not in offered:
+    st.session_state["ex_scale"] = "classroom"
+scale = st.radio("Scale", offered, key="ex_scale", horizontal=True, bind="query-params",
+                 help="classroom: minutes on two cores; the larger scales are hours of compute, shipped computed "
+                      "(docs/sample-complexity.md)")
 seeds = st.slider("Seeds", 1, MAX_SEEDS, value=experiment.seeds, key="ex_seeds", bind="query-params",
                   help=f"seeds 0…N−1; this experiment's default is {experiment.seeds}")
-st.markdown(f"**Claim.** {experiment.claim}. Classroom scale; the command "
-            f"`python -m agmcore reproduce {name} --seeds {seeds} --out DIR` computes the same cells.")
+scale_flag = "" if scale == "classroom" else f" --scale {scale}"
+st.markdown(f"**Claim.** {experiment.claim}. {SCALE_NAMES[scale]} scale; the command "
+            f"`python -m agmcore reproduce {name}{scale_flag} --seeds {seeds} --out DIR` computes the same cells "
+            "(add `--cluster ADDRESS` to run them on a Ray cluster).")
 
-configs = experiment.build("classroom", seeds)
+configs = experiment.build(scale, seeds)
 ran = what_ran(configs)
 described = descriptor_of(configs[0].task)
 st.caption(f"What it runs: {ran['cells']} cells, seeds 0–{seeds - 1}, {' or '.join(f'{s:,}' for s in ran['steps'])} "
@@ -58,8 +75,20 @@ def progress(key):
     sweep = sweeps.sweep(key)
     if sweep is None or not sweep.active:
         st.rerun()
+    where = f"on the Ray cluster at {sweep.cluster}" if sweep.cluster else f"{sweeps.workers} worker processes"
     st.progress(sweep.done / sweep.total, text=f"{sweep.done:,} of {sweep.total:,} cells · {sweep.seconds:.0f} s · "
-                                                f"{sweeps.workers} worker processes")
+                                                f"{where}")
+
+
+def run_cost(cells, cluster) -> str:
+    """Where the missing cells would run, and about how long they take on this machine's cores."""
+    seconds = estimated_seconds(cells)
+    wall = seconds / cpu_cores() if seconds else 0
+    here = (f"about {wall:.0f} s" if wall < 90 else f"about {wall / 60:,.0f} min") + \
+        f" on this machine's {cpu_cores()} cores" if seconds else ""
+    if cluster:
+        return f"They run on the Ray cluster at {cluster}" + (f" ({here} without it)." if here else ".")
+    return f"They run here: {here}." if here else "They run on this machine's cores."
 
 
 def _part_line(part: str, held, fraction) -> str:
@@ -85,7 +114,7 @@ def show(summary: dict, figure) -> None:
 
 
 if missing:
-    shipped = shipped_experiment(name, [c.key for c in configs])
+    shipped = shipped_experiment(name, [c.key for c in configs], scale=scale)
     sweep = sweeps.sweep(st.session_state.get("ex_sweep"))
     if shipped is not None:
         st.info(linked(f"**Shipped result**: these {len(configs)} cells were computed by `agmcore ship` for this "
@@ -99,8 +128,9 @@ if missing:
     else:
         if sweep is not None and sweep.error:
             st.error(f"The sweep failed after {sweep.done} of {sweep.total} cells: {sweep.error}")
+        st.caption(run_cost(missing, cluster))
         if st.button(f"▶ Run the {len(missing)} missing cells", type="primary", key="ex_run"):
-            st.session_state["ex_sweep"] = sweeps.start(missing)
+            st.session_state["ex_sweep"] = sweeps.start(missing, cluster=cluster)
             st.rerun()
     if shipped is not None:
         show(shipped["summary"], go.Figure(shipped["figure"]))

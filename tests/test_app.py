@@ -239,6 +239,26 @@ def test_experiments_page_shows_the_shipped_result_and_offers_to_run_the_cells()
     assert "cells are stored" in at.info[0].value and not at.get("plotly_chart")
 
 
+def test_experiments_page_offers_the_scales_an_experiment_ships_and_says_where_cells_run(monkeypatch):
+    at = _app("app_pages/experiments.py")
+    assert at.radio(key="ex_scale").options == ["classroom", "d2000"]  # paper scale: only with a cluster
+    at.radio(key="ex_scale").set_value("d2000").run()
+    assert not at.exception
+    claim = next(m.value for m in at.markdown if m.value.startswith("**Claim.**"))
+    assert "d = 2000 scale" in claim and "reproduce sample-complexity --scale d2000 --seeds 10" in claim
+    assert any(c.value.startswith("What it runs: 140 cells, seeds 0–9, 100,000 or 1,000,000 steps") for c in at.caption)
+    assert any(c.value.startswith("They run here: about ") and " min on this machine's" in c.value for c in at.caption)
+    at.selectbox(key="ex_name").set_value("matrix-factorization").run()  # one scale shipped: classroom again
+    assert at.radio(key="ex_scale").value == "classroom" and at.radio(key="ex_scale").options == ["classroom"]
+    monkeypatch.setenv("SHARPNESS_LAB_CLUSTER", "10.0.0.7:6379")
+    at = _app("app_pages/experiments.py", ex_scale="paper")
+    assert at.radio(key="ex_scale").options == ["classroom", "d2000", "paper"] and at.radio(key="ex_scale").value == "paper"
+    assert any(c.value.startswith("They run on the Ray cluster at 10.0.0.7:6379") for c in at.caption)
+    monkeypatch.delenv("SHARPNESS_LAB_CLUSTER")
+    at = _app("app_pages/experiments.py", ex_scale="paper")  # a link to paper scale, without a cluster
+    assert at.radio(key="ex_scale").value == "classroom" and not at.exception
+
+
 def test_experiments_page_shows_a_stored_sweep(monkeypatch):
     from agmcore import experiments
     from agmcore.experiments.sweeps import collect

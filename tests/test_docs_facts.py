@@ -36,6 +36,7 @@ def test_the_readme_settings_table_matches_the_settings():
     assert rows["SHARPNESS_LAB_STORE_LIMIT"].strip() == f"`{settings.store_limit({})}`"
     assert rows["SHARPNESS_LAB_QUEUE"].strip() == f"`{settings.queue_limit({})}`"
     assert rows["SHARPNESS_LAB_PER_BROWSER"].strip() == f"`{settings.per_browser_limit({})}`"
+    assert rows["SHARPNESS_LAB_CLUSTER"].strip() == "unset" and settings.cluster({}) is None
 
 
 def test_pip_install_dot_installs_no_ui_stack_and_the_app_extra_adds_it():

@@ -266,3 +266,27 @@ def test_recovery_table_reads_both_readings_per_optimizer():
     assert table["authors'"]["fraction"]["adam"]["4"]["held"] == 2
     assert table["θ̄"]["half_recovery_n"]["per_optimizer"]["sgd"]["n"] == 8
     assert table["θ̄"]["fraction"]["sgd"]["8"]["low"] > 0.4  # 3/3: Wilson interval [0.44, 1]
+
+
+def _history_doc(losses, final):
+    steps = list(range(0, 100 * len(losses), 100))
+    return {"history": {"step": steps, "test_loss": losses}, "final": {"test_loss_avg": final}}
+
+
+def test_a_cell_has_settled_when_it_recovered_or_stopped_falling():
+    assert sc.settled(_history_doc([5, 1, 0.5, 0.2, 0.05, 0.01], 0.01))  # recovered, though still falling
+    assert sc.settled(_history_doc([5, 2, 1.0, 1.0, 0.98, 0.97, 0.96, 0.95, 0.95, 0.95, 0.95], 0.95))  # stuck above
+    assert not sc.settled(_history_doc([5, 4, 3.5, 3, 2.5, 2, 1.6, 1.2, 0.9, 0.6, 0.4], 0.4))  # still falling
+
+
+def test_the_cluster_runs_a_chunk_a_cpu_or_a_gpu():
+    from agmcore.experiments.cluster import Cluster, on_gpu
+    cpus, gpus = Cluster(None, 8, 0), Cluster(None, 8, 2)
+    assert (cpus.slots("auto"), gpus.slots("auto"), gpus.slots("cpu")) == (8, 2, 8)
+    assert not on_gpu(cpus, "auto") and on_gpu(gpus, "auto") and on_gpu(cpus, "cuda") and not on_gpu(gpus, "cpu")
+
+
+def test_cuda_cells_on_a_cluster_without_a_gpu_are_refused_before_any_task():
+    from agmcore.experiments.cluster import Cluster, ClusterError, computed_on_cluster
+    with pytest.raises(ClusterError, match="has no GPU"):
+        next(computed_on_cluster(Cluster(None, 4, 0), [_cell(10)], [[0]], "cuda"))

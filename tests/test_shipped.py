@@ -8,11 +8,13 @@ import re
 
 import pytest
 
+
 from agmcore import experiments
 from agmcore.analysis.verdict import THUMBNAIL_POINTS, denoised_last, verdict
 from agmcore.engine.config import DiagNetTask, OptimizerConfig, RunConfig
 from agmcore.engine.results import to_document
 from agmcore.engine.runner import run_all
+from agmcore.experiments.sweeps import collect
 from agmcore.presentation.experiment_figures import experiment_figure
 from agmcore.presentation.playground import build_race
 from agmcore.presentation.presets import PRESETS
@@ -87,6 +89,16 @@ def test_a_shipped_experiment_is_shown_only_for_its_own_cells(tmp_path):
     assert shipped.shipped_experiment("adame-lambda", keys, str(tmp_path)) is None
 
 
+def test_a_record_at_another_scale_is_its_own_file(tmp_path):
+    configs = experiments.EXPERIMENTS["sample-complexity"].build("d2000", 1)
+    path = shipped.write_experiment(str(tmp_path), "sample-complexity", 1, configs, {"claim_holds": False},
+                                    '{"data": [], "layout": {}}', scale="d2000")
+    assert path.endswith(os.path.join("experiments", "sample-complexity.d2000.json"))
+    keys = [c.key for c in configs]
+    assert shipped.shipped_experiment("sample-complexity", keys, str(tmp_path), scale="d2000")["scale"] == "d2000"
+    assert shipped.shipped_experiment("sample-complexity", keys, str(tmp_path)) is None  # not the classroom record
+
+
 @pytest.mark.slow  # runs agmcore ship's experiments
 def test_ship_writes_races_and_experiments_and_drops_races_no_longer_shipped(tmp_path, race, monkeypatch):
     configs, docs = race
@@ -115,8 +127,10 @@ def test_the_repository_ships_the_results_of_this_code():
         path = os.path.join(shipped.ASSETS, "races", f"{race_key(build_race(settings))}.json.gz")
         assert os.path.exists(path), f"{name}: run `agmcore ship`"
     for name, experiment in experiments.EXPERIMENTS.items():
-        cells = [c.key for c in experiment.build("classroom", experiment.seeds)]
-        assert shipped.shipped_experiment(name, cells) is not None, f"{name}: run `agmcore ship`"
+        for scale in experiment.shipped_scales:
+            cells = [c.key for c in experiment.build(scale, experiment.seeds)]
+            assert shipped.shipped_experiment(name, cells, scale=scale) is not None, \
+                f"{name} at {scale} scale: run `agmcore ship --experiment {name} --scale {scale}`"
     assert len(os.listdir(os.path.join(shipped.ASSETS, "races"))) == len(PRESETS)
 
 
@@ -142,3 +156,20 @@ def test_a_shipped_experiment_records_what_it_ran(tmp_path):
     assert [t["samples"] for t in ran["tasks"]] == [6, 8] and {o["name"] for o in ran["optimizers"]} == {"adam", "sgd"}
     logged = [RunConfig(task=DiagNetTask(), steps=10**6, log_points=400)]
     assert shipped.what_ran(logged)["logging"] == ["400 log-spaced points"]
+
+
+def test_shipping_one_experiment_at_one_scale_leaves_the_races_alone(tmp_path, monkeypatch):
+    folder = str(tmp_path / "assets")
+    _write(os.path.join(folder, "races", f"{'1' * 64}.json.gz"), b"a shipped race")
+    monkeypatch.setitem(experiments.SAMPLE_COMPLEXITY, "d2000",
+                        dict(dim=12, sparsity=2, samples=(6, 8), steps={"adam": 200, "sgd": 400}, oracles=("sgd",)))
+    experiment = experiments.EXPERIMENTS["sample-complexity"]
+    written = shipped.ship(folder, [], [experiment], collect_cells=lambda cs: collect(cs, None, "cpu"),
+                           run_race=lambda cs: pytest.fail("no race is run"), draw=lambda name, cs, ds: "{}",
+                           scale="d2000")
+    assert written == {"races": [], "experiments": ["sample-complexity.d2000"]}
+    assert os.listdir(os.path.join(folder, "races")) == [f"{'1' * 64}.json.gz"]
+    cells = experiment.build("d2000", experiment.seeds)
+    assert {(c.optimizer.name, c.steps, c.oracle_metrics) for c in cells} == {("adam", 200, False), ("sgd", 400, True)}
+    record = shipped.shipped_experiment("sample-complexity", [c.key for c in cells], folder, scale="d2000")
+    assert record["ran"]["steps"] == [200, 400] and record["summary"]["settled"].keys() == {"adam", "sgd"}

@@ -150,6 +150,8 @@ def test_a_malformed_worker_line_fails_the_job_cleanly(tmp_path):
     ("SHARPNESS_LAB_STORE_LIMIT", "1", "at least 67,108,864"),
     ("SHARPNESS_LAB_STORE_LIMIT", "-5", "at least 67,108,864"),
     ("SHARPNESS_LAB_STORE_LIMIT", "abc", "not a whole number"),
+    ("SHARPNESS_LAB_CLUSTER", "head node:6379", "is not an address"),
+    ("SHARPNESS_LAB_CLUSTER", "--address", "is not an address"),
 ])
 def test_settings_that_cannot_work_are_refused_by_name(name, value, fragment):
     from agmcore import settings
@@ -159,6 +161,7 @@ def test_settings_that_cannot_work_are_refused_by_name(name, value, fragment):
     assert name in str(error.value)
     assert settings.workers({"SHARPNESS_LAB_WORKERS": "3"}) == 3
     assert settings.store_limit({}) == settings.DEFAULT_STORE_LIMIT
+    assert settings.cluster({"SHARPNESS_LAB_CLUSTER": " 10.0.0.7:6379 "}) == "10.0.0.7:6379"
 
 
 @pytest.mark.slow  # a worker process

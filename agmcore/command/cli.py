@@ -16,7 +16,7 @@ import threading
 import time
 from typing import List, Optional
 
-from agmcore.command.progress import ProgressBar
+from agmcore.command.progress import ProgressBar, cell_line
 from agmcore.engine.config import (DTYPES, INITS, LAWS, MEASUREMENTS, ConfigError, OptimizerConfig, RunConfig,
                                    check_memory, distinct)
 from agmcore.engine.device import DEVICES, cpu_cores, resolve_device
@@ -26,6 +26,10 @@ from agmcore.engine.runner import run_batch
 from agmcore.optimizers.family import OPTIMIZER_NAMES, two_scheme_beta2
 from agmcore.problems.descriptors import TASK_NAMES, TASKS
 from agmcore.storage.output_files import check_output_file, check_output_folder, write_atomically
+
+
+CLUSTER_HELP = ("run the missing cells as tasks on the Ray cluster at ADDRESS (host:port, 'auto', or 'local' to "
+                "start one on this machine); needs pip install 'sharpness-lab[cluster]' (docs/cluster.md)")
 
 
 class UsageError(Exception):
@@ -94,18 +98,25 @@ def build_parser(with_reproduce: bool = True) -> argparse.ArgumentParser:
     rep.add_argument("--no-store", action="store_true", help="compute every cell, store nothing")
     rep.add_argument("--workers", type=int, default=None,
                      help="processes that run chunks of cells at once (default: the CPU cores on the CPU, 1 on a GPU)")
+    rep.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
     sweep = sub.add_parser("sweep", help="compute cells (a RunConfig JSON, or a JSON list of them: a race, one a line, "
                                          "on standard input) into a result store, in chunks over worker processes; "
                                          "what the app's Experiments page and a swept Playground knob run")
     sweep.add_argument("--store", help="result store folder (default: the app's store)")
     sweep.add_argument("--workers", type=int, default=None, help="processes that run chunks of cells at once "
                                                                  "(default: the CPU cores)")
+    sweep.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
     ship = sub.add_parser("ship", help="compute the results a fresh install shows (the Home presets' races and the "
-                                       "classroom experiments) and write them to agmcore/assets/")
+                                       "experiments at the scales they ship) and write them to agmcore/assets/")
     ship.add_argument("--out", default=None, help="folder to write (default: the package's agmcore/assets/)")
     ship.add_argument("--store", help="result store folder to reuse and extend (default: the app's store)")
     ship.add_argument("--workers", type=int, default=None, help="processes for the experiments' cells "
                                                                 "(default: the CPU cores)")
+    ship.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
+    ship.add_argument("--experiment", choices=sorted(EXPERIMENTS),
+                      help="write this experiment's record alone (no races), at --scale")
+    ship.add_argument("--scale", choices=SCALES, default=None,
+                      help="with --experiment: the scale to write (default: each it ships)")
     return parser
 
 
@@ -187,6 +198,10 @@ def command_reproduce(args) -> int:
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
     experiment = EXPERIMENTS[args.name]
+    if args.scale not in experiment.scales:
+        raise ConfigError(f"{args.name} has no scale {args.scale!r}: its scales are {', '.join(experiment.scales)}")
+    if args.cluster is not None and not args.cluster.strip():
+        raise ConfigError("--cluster needs an address: host:port, 'auto', or 'local'")
     args.seeds = args.seeds or experiment.seeds
     device = resolve_device(args.device)
     workers = args.workers or (cpu_cores() if device.type == "cpu" else 1)
@@ -202,14 +217,17 @@ def command_reproduce(args) -> int:
         done[0] += 1
         done[1] += fresh
         write_atomically(os.path.join(args.out, "cells", f"{doc['key']}.json"), dumps(doc))
-        print(f"[{done[0]}/{len(configs)}] {'ran' if fresh else 'from store'}: {doc['config']['optimizer']['name']} "
-              f"n={doc['config']['task'].get('samples')} seed={doc['config']['seed']} "
-              f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+        print(f"{cell_line(done[0], len(configs), time.perf_counter() - start, done[1])} "
+              f"{'ran' if fresh else 'from store'}: {doc['config']['optimizer']['name']} "
+              f"n={doc['config']['task'].get('samples')} seed={doc['config']['seed']}", file=sys.stderr, flush=True)
 
-    docs = collect(configs, store, args.device, on_cell, workers=workers)
+    docs = on_cluster_or_here(lambda: collect(configs, store, args.device, on_cell, workers=workers,
+                                              cluster=args.cluster))
+    if docs is None:
+        return 1
     summary = experiment.summarize(configs, docs)
     summary.update(experiment=experiment.name, claim=experiment.claim, scale=args.scale, seeds=args.seeds,
-                   cells=len(configs), computed=done[1], workers=workers, wall_seconds=round(time.perf_counter() - start, 1),
+                   cells=len(configs), computed=done[1], workers=workers, cluster=args.cluster, wall_seconds=round(time.perf_counter() - start, 1),
                    command="python -m agmcore " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] else "")
     write_atomically(os.path.join(args.out, "summary.json"), json.dumps(summary, indent=1, default=str))
     write_figure(args.out, experiment.name, configs, docs)
@@ -217,6 +235,24 @@ def command_reproduce(args) -> int:
     print(f"{experiment.name} ({args.scale}, {args.seeds} seeds): claim {verdict}; "
           f"{summary['wall_seconds']} s; written to {args.out}", file=sys.stderr)
     return 0
+
+
+def on_cluster_or_here(sweep):
+    """sweep()'s value; None, with the reason on stderr, when the cluster cannot be used or some
+    cells failed there twice (their keys are listed; every other cell is stored)."""
+    from agmcore.experiments.cluster import CellsFailed, ClusterError
+    try:
+        return sweep()
+    except ClusterError as error:
+        print(f"agmcore: error: {error}", file=sys.stderr)
+    except CellsFailed as error:
+        for line in error.reasons:
+            print(f"  {line}", file=sys.stderr)
+        for key in error.keys:
+            print(f"  failed: {key}", file=sys.stderr)
+        print(f"agmcore: error: {len(error.keys)} cells failed twice on the cluster and were not stored (listed above; "
+              "the others are stored: run the command again to retry these)", file=sys.stderr)
+    return None
 
 
 def write_figure(folder: str, name: str, configs, docs) -> None:
@@ -256,10 +292,21 @@ def command_ship(args) -> int:
     def report(line):
         print(f"[{time.perf_counter() - start:.0f} s] shipped {line}", file=sys.stderr)
 
-    written = ship(folder, [build_race(settings) for settings in PRESETS.values()], list(EXPERIMENTS.values()),
-                   collect_cells=lambda configs: collect(configs, store, "cpu", workers=workers),
+    alone = EXPERIMENTS.get(args.experiment)
+    if args.scale is not None and (alone is None or args.scale not in alone.scales):
+        raise ConfigError("--scale needs --experiment, and one of its scales")
+
+    def collect_cells(configs):
+        docs = on_cluster_or_here(lambda: collect(configs, store, "cpu", workers=workers, cluster=args.cluster))
+        if docs is None:
+            raise SystemExit(1)
+        return docs
+
+    written = ship(folder, [] if alone else [build_race(settings) for settings in PRESETS.values()],
+                   [alone] if alone else list(EXPERIMENTS.values()), collect_cells=collect_cells,
                    run_race=lambda configs: [to_document(r) for r in run_all(configs)],
-                   draw=lambda name, configs, docs: experiment_figure(name, configs, docs).to_json(), report=report)
+                   draw=lambda name, configs, docs: experiment_figure(name, configs, docs).to_json(), report=report,
+                   scale=args.scale)
     print(f"{len(written['races'])} races and {len(written['experiments'])} experiments written to {folder} "
           f"in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return 0
@@ -292,8 +339,9 @@ def command_sweep(args) -> int:
         print(f"[{done[0]}/{total}] {'ran' if fresh else 'from store'}: {doc['key']}", file=sys.stderr, flush=True)
 
     store = ResultStore(args.store)
-    collect_races(races, store, "cpu", on_cell, workers=args.workers or cpu_cores(), cells=cells)
-    return 0
+    ran = on_cluster_or_here(lambda: collect_races(races, store, "cpu", on_cell, workers=args.workers or cpu_cores(),
+                                                   cells=cells, cluster=args.cluster))
+    return 1 if ran is None else 0
 
 
 COMMANDS = {"run": command_run, "reproduce": command_reproduce, "sweep": command_sweep, "ship": command_ship}

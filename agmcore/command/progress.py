@@ -35,3 +35,12 @@ class ProgressBar:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def cell_line(done: int, total: int, seconds: float, fresh: int, width: int = 20) -> str:
+    """"[k/N] [#####.....] 12 s, 0:40 left" for a sweep of N cells, k done after `seconds`, of which
+    `fresh` were computed now (the time left is projected from those, the stored ones are instant)."""
+    filled = int(width * min(done / total, 1.0)) if total else width
+    rate = fresh / seconds if seconds > 0 and fresh else 0.0
+    left = f", {format_seconds((total - done) / rate)} left" if rate > 0 and done < total else ""
+    return f"[{done}/{total}] [{'#' * filled}{'.' * (width - filled)}] {seconds:.0f} s{left}"

@@ -19,7 +19,8 @@ EXPERIMENTS: Dict[str, Experiment] = {e.name: e for e in (
     Experiment("sample-complexity", "Adam recovers a sparse truth from fewer samples",
                "Adam's median test loss over seeds drops to the recovery level at a smaller n than SGD's, "
                "and at every n at least as many seeds recover with Adam",
-               sample_complexity_cells, sample_complexity_summary, seeds=SC_SEEDS),
+               sample_complexity_cells, sample_complexity_summary, seeds=SC_SEEDS,
+               scales=tuple(SAMPLE_COMPLEXITY), shipped_scales=("classroom", "d2000")),
     Experiment("sharpness-race", "Each optimizer lowers its own sharpness",
                "On most seeds where the theory's two limits differ, SGD ends with the lower tr(H) and ‖w‖₁, "
                "Adam with the lower tr(Diag(H)^½) and Σ|w|^½ (how often each ends nearer its own oracle "

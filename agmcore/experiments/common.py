@@ -9,7 +9,7 @@ import numpy as np
 from agmcore.analysis.race_claims import wilson_interval
 from agmcore.engine.config import OptimizerConfig, RunConfig
 
-SCALES = ("classroom", "paper")
+SCALES = ("classroom", "d2000", "paper")  # every scale some experiment has (Experiment.scales: its own)
 # the experiments read their end points at the mean iterate θ̄ of the last quarter of the steps (its
 # projection Φ(θ̄) where they measure sharpness): the last iterate carries Adam's η-sized floor
 TAIL_AVERAGE = 0.25
@@ -23,6 +23,8 @@ class Experiment:
     build: Callable[[str, int], List[RunConfig]]  # (scale, seeds) -> cells
     summarize: Callable[[List[RunConfig], List[Dict]], Dict]  # numbers and "claim_holds"
     seeds: int = 3  # the default number of seeds (CLI and app)
+    scales: tuple = ("classroom", "paper")  # the scales it builds cells for
+    shipped_scales: tuple = ("classroom",)  # those `agmcore ship` writes to assets/ (the app offers them)
 
 
 def seed_fraction(held: Sequence[bool]) -> Dict:

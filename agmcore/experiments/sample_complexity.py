@@ -26,6 +26,12 @@ SAMPLE_COMPLEXITY = {
                       log_every=2_500),
     # κ = 150: the min-ℓ1 threshold near the poster's SGD n ≈ 800 and ½‖w*‖² ≈ κ/6 ≈ 25, its plateau; no
     # oracles (one LP at d = 10⁴ takes minutes on the CPU): docs/sample-complexity.md, "Paper scale"
+    # between the two, the Donoho–Tanner argument of docs/sample-complexity.md at d = 2000: κ = 30 puts the
+    # min-ℓ1 threshold at n ≈ 160 (κ/n ≈ 0.19, n/d = 0.08, as κ = 150 at d = 10⁴ does at n ≈ 800);
+    # SGD η 0.1 needs about 10⁶ steps to settle there, Adam 10⁵; the oracles on the SGD cells only
+    # (one dataset a seed and n); docs/sample-complexity.md, "d = 2000"
+    "d2000": dict(dim=2000, sparsity=30, samples=(80, 100, 120, 140, 160, 180, 200),
+                  steps={"adam": 100_000, "sgd": 1_000_000}, oracles=("sgd",)),
     "paper": dict(dim=10_000, sparsity=150, samples=tuple(range(300, 501, 20)) + (600, 700, 800, 900),
                   steps=1_000_000, log_every=10_000, oracles=False),
 }
@@ -42,10 +48,21 @@ MEASURED = {"sgd_fails": (36, 36), "adam_recovers": (17, 36)}
 ORACLES = {"min-ℓ1 interpolator (SGD's limit)": "w_l1_oracle", "min-ℓ^½ interpolator (Adam's limit)": "w_lhalf_oracle"}
 
 
+LOGGED_POINTS = 40  # where a scale gives each optimizer its own steps, each logs this many points
+
+
 def sample_complexity_cells(scale: str, seeds: int) -> List[RunConfig]:
+    """One cell per optimizer, n and seed; a scale's steps are one number or one per optimizer
+    name, its oracles on every cell (True), none (False) or the named optimizers' cells."""
     s = SAMPLE_COMPLEXITY[scale]
+    oracles = s.get("oracles", True)
+
+    def steps(opt):
+        return s["steps"][opt.name] if isinstance(s["steps"], dict) else s["steps"]
+
     return [RunConfig(task=DiagNetTask(dim=s["dim"], samples=n, sparsity=s["sparsity"]), optimizer=opt,
-                      steps=s["steps"], log_every=s["log_every"], seed=seed, oracle_metrics=s.get("oracles", True),
+                      steps=steps(opt), log_every=s.get("log_every") or steps(opt) // LOGGED_POINTS, seed=seed,
+                      oracle_metrics=oracles if isinstance(oracles, bool) else opt.name in oracles,
                       tail_average=TAIL_AVERAGE)
             for opt in SC_OPTIMIZERS for n in s["samples"] for seed in range(seeds)]
 
@@ -206,11 +223,28 @@ def sample_complexity_summary_table(configs, docs) -> Dict:
     return out
 
 
+SETTLED = 0.1  # a cell has settled when its logged test loss fell by less than this fraction over the last fifth
+
+
+def settled(doc: Dict) -> bool:
+    """Whether a cell finished: it recovered (final_test_loss < RECOVERED), or the mean logged test
+    loss over the last fifth of its steps is within SETTLED of the fifth before (an unrecovered
+    cell still falling was stopped too early, and its n would be read too high)."""
+    if final_test_loss(doc) < RECOVERED:
+        return True
+    steps = np.asarray(doc["history"]["step"], dtype=float)
+    loss = np.array([np.nan if v is None else v for v in doc["history"]["test_loss"]], dtype=float)
+    last, before = (steps > 0.8 * steps[-1]), (steps > 0.6 * steps[-1]) & (steps <= 0.8 * steps[-1])
+    if not before.any() or not last.any():
+        return False
+    return bool(np.nanmean(loss[last]) >= (1 - SETTLED) * np.nanmean(loss[before]))
+
+
 def sample_complexity_summary(configs, docs) -> Dict:
     """The table above; the claim, in two parts: Adam's median drops below RECOVERED at a smaller
     n than SGD's, and at every n at least as many seeds recover with Adam as with SGD. Under
     "recovery", recovery_table: both readings, fractions with intervals, half-recovery n with
-    bootstrap intervals."""
+    bootstrap intervals; under "settled", per optimizer how many cells finished (settled)."""
     out = sample_complexity_summary_table(configs, docs)
     adam, sgd = out["median_drop_n"]["adam"], out["median_drop_n"]["sgd"]
     adam_rate, sgd_rate = out["recovery_rate"]["adam"], out["recovery_rate"]["sgd"]
@@ -218,6 +252,8 @@ def sample_complexity_summary(configs, docs) -> Dict:
                           "adam_recovers_as_often_at_every_n": all(adam_rate[n] >= sgd_rate[n] for n in adam_rate)}
     out["claim_holds"] = all(out["claim_parts"].values())
     out["recovery"] = recovery_table(configs, docs)
+    out["settled"] = {name: seed_fraction([settled(d) for c, d in zip(configs, docs) if measure_name(c.optimizer) == name])
+                      for name in out["test_loss"]}
     if "oracle_test_loss" in out:
         out["where_min_l1_fails"] = where_min_l1_fails(out)
     return out

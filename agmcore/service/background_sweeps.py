@@ -30,6 +30,7 @@ PROGRESS = re.compile(r"^\[(\d+)/(\d+)\] ")
 class Sweep:
     key: str
     total: int
+    cluster: Optional[str] = None  # the Ray address it runs on; None: this machine's cores
     done: int = 0
     error: Optional[str] = None
     returncode: Optional[int] = None  # None while it runs
@@ -56,19 +57,21 @@ class BackgroundSweeps:
         self._sweeps: Dict[str, Sweep] = {}
         self._processes: Dict[str, subprocess.Popen] = {}
 
-    def start(self, configs: Sequence[RunConfig] = (), races: Sequence[Sequence[RunConfig]] = ()) -> str:
+    def start(self, configs: Sequence[RunConfig] = (), races: Sequence[Sequence[RunConfig]] = (),
+              cluster: Optional[str] = None) -> str:
         """Start computing these cells, and these races' runs (each race stored once its runs are:
-        experiments.sweeps.collect_races), or attach to the sweep already computing them; returns
-        its key."""
+        experiments.sweeps.collect_races), on this machine's cores or on the Ray cluster at
+        `cluster`, or attach to the sweep already computing them; returns its key."""
         runs = distinct([*configs, *(c for race in races for c in race)])
         key = race_key(runs)
         lines = [c.canonical_json() for c in configs] + [json.dumps([c.to_dict() for c in race]) for race in races]
         with self._lock:
             if key in self._sweeps and self._sweeps[key].active:
                 return key
-            sweep = self._sweeps[key] = Sweep(key, len(runs))
+            sweep = self._sweeps[key] = Sweep(key, len(runs), cluster)
+            where = ["--cluster", cluster] if cluster else ["--workers", str(self.workers)]
             process = subprocess.Popen(
-                [sys.executable, "-m", "agmcore", "sweep", "--store", self.store_folder, "--workers", str(self.workers)],
+                [sys.executable, "-m", "agmcore", "sweep", "--store", self.store_folder, *where],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1,
                 cwd=package_parent(), env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
             self._processes[key] = process

@@ -90,21 +90,27 @@ def what_ran(configs: Sequence[RunConfig]) -> Dict:
             "optimizers": distinct_dicts(c.to_dict()["optimizer"] for c in configs)}
 
 
+def experiment_file(folder: str, name: str, scale: str = "classroom") -> str:
+    """experiments/<name>.json for the classroom scale, experiments/<name>.<scale>.json for another."""
+    return os.path.join(folder, EXPERIMENTS, f"{name}.json" if scale == "classroom" else f"{name}.{scale}.json")
+
+
 def write_experiment(folder: str, name: str, seeds: int, configs: Sequence[RunConfig], summary: Dict,
-                     figure_json: str) -> str:
-    """Write one experiment's shipped record to experiments/<name>.json; returns the path."""
-    path = os.path.join(folder, EXPERIMENTS, f"{name}.json")
+                     figure_json: str, scale: str = "classroom") -> str:
+    """Write one experiment's shipped record (experiment_file); returns the path."""
+    path = experiment_file(folder, name, scale)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    record = {"experiment": name, "scale": "classroom", "seeds": seeds, "cells": [c.key for c in configs],
+    record = {"experiment": name, "scale": scale, "seeds": seeds, "cells": [c.key for c in configs],
               "ran": what_ran(configs), "summary": summary, "figure": json.loads(figure_json)}
     write_atomically(path, json.dumps(record, separators=(",", ":"), default=str))
     return path
 
 
-def shipped_experiment(name: str, cells: Sequence[str], folder: str = ASSETS) -> Optional[Dict]:
-    """The shipped record of experiment `name` when it was computed from exactly these cell keys
-    (so from this science and these seeds); None otherwise, or when the file does not read."""
-    path = os.path.join(folder, EXPERIMENTS, f"{name}.json")
+def shipped_experiment(name: str, cells: Sequence[str], folder: str = ASSETS, scale: str = "classroom"
+                       ) -> Optional[Dict]:
+    """The shipped record of experiment `name` at `scale` when it was computed from exactly these
+    cell keys (so from this science and these seeds); None otherwise, or when the file does not read."""
+    path = experiment_file(folder, name, scale)
     try:
         with open(path, encoding="utf-8") as f:
             record = json.load(f)
@@ -119,26 +125,27 @@ def shipped_experiment(name: str, cells: Sequence[str], folder: str = ASSETS) ->
 
 def ship(folder: str, races: Sequence[List[RunConfig]], experiments: Sequence, collect_cells: Callable,
          run_race: Callable, draw: Callable[[str, List[RunConfig], List[Dict]], str],
-         report: Callable[[str], None] = lambda line: None) -> Dict[str, List[str]]:
+         report: Callable[[str], None] = lambda line: None, scale: Optional[str] = None) -> Dict[str, List[str]]:
     """Compute and write everything shipped: each race (run_race(configs) -> documents) and each
-    experiment at its default seeds (collect_cells(configs) -> documents; draw(name, configs,
-    documents) -> its figure as plotly JSON). Old race files that are no longer shipped are removed."""
+    experiment at its default seeds and each of its shipped scales (collect_cells(configs) ->
+    documents; draw(name, configs, documents) -> its figure as plotly JSON), or at `scale` alone.
+    Old race files that are no longer shipped are removed (with no races given, none are)."""
     written: Dict[str, List[str]] = {RACES: [], EXPERIMENTS: []}
     for configs in races:
         key = write_race(folder, run_race(configs))
         written[RACES].append(key)
         report(f"race {key[:12]}… ({', '.join(c.optimizer.name for c in configs)})")
     race_folder = os.path.join(folder, RACES)
-    for name in os.listdir(race_folder) if os.path.isdir(race_folder) else []:
+    for name in os.listdir(race_folder) if races and os.path.isdir(race_folder) else []:
         if name.endswith(".json.gz") and name[: -len(".json.gz")] not in written[RACES]:
             os.remove(os.path.join(race_folder, name))
-    for experiment in experiments:
-        configs = experiment.build("classroom", experiment.seeds)
+    for experiment, at in ((e, at) for e in experiments for at in ([scale] if scale else e.shipped_scales)):
+        configs = experiment.build(at, experiment.seeds)
         docs = collect_cells(configs)
         summary = experiment.summarize(configs, docs)
         write_experiment(folder, experiment.name, experiment.seeds, configs, summary,
-                         draw(experiment.name, configs, docs))
-        written[EXPERIMENTS].append(experiment.name)
-        report(f"experiment {experiment.name} ({len(configs)} cells, claim "
+                         draw(experiment.name, configs, docs), at)
+        written[EXPERIMENTS].append(experiment.name if at == "classroom" else f"{experiment.name}.{at}")
+        report(f"experiment {experiment.name} at {at} scale ({len(configs)} cells, claim "
                f"{'held' if summary['claim_holds'] else 'did not hold'})")
     return written
