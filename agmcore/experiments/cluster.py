@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 from agmcore.engine.config import RunConfig
+from agmcore.engine.device import cpu_cores
 
 RETRIES = 1  # a task whose worker or node died runs once more: a chunk fails when it failed twice
 LOCAL = "local"  # the address that starts a Ray cluster on this machine for the sweep (127.0.0.1 only)
@@ -95,7 +96,7 @@ def connected(address: str) -> Iterator[Cluster]:
         check_reachable(address)
         try:
             if address == LOCAL:
-                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, _node_ip_address="127.0.0.1",
+                ray.init(num_cpus=cpu_cores(), include_dashboard=False, _node_ip_address="127.0.0.1",
                          log_to_driver=False, configure_logging=False)
             else:
                 ray.init(address=address, log_to_driver=False, configure_logging=False)

@@ -40,16 +40,15 @@ def run_sweep(configs: Sequence[RunConfig], store: Optional[ResultStore] = None,
             yield i, doc, False
         else:
             missing.setdefault(group_key(config) + (config.log_every, config.log_points), []).append(i)  # one batch
-    if not missing:
+    groups = list(missing.values())
+    if not groups:
         return
     if cluster is None:
-        computed = _computed(configs, chunks(list(missing.values()), workers), device, cancel, workers)
-        yield from _stored(computed, store)
+        yield from _stored(_computed(configs, chunks(groups, workers), device, cancel, workers), store)
         return
     from agmcore.experiments.cluster import computed_on_cluster, connected
     with connected(cluster) as on:
-        yield from _stored(computed_on_cluster(on, configs, chunks(list(missing.values()), on.slots(device)), device),
-                           store)
+        yield from _stored(computed_on_cluster(on, configs, chunks(groups, on.slots(device)), device), store)
 
 
 def _stored(computed, store: Optional[ResultStore]) -> Iterator[Tuple[int, Dict, bool]]:
