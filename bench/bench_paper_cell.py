@@ -10,7 +10,8 @@ extra wall time: the data, the first and last logging points and Φ(θ̄) at the
 in both and drop out) and, from each optimizer's best,
 the figure's compute: every paper cell (10 seeds) × its steps ÷ steps/s, scaled by each cell's n
 against 420 (a step costs about a·d·n: engine/speed.py), and its wall time on N cluster cores
-(one cell a core at a time; --device cuda: one chunk a GPU).
+(one cell a core at a time, so never under the longest cell's time; --device cuda: one chunk a
+GPU).
 """
 from __future__ import annotations
 
@@ -61,8 +62,11 @@ def main():
     seconds = sum(c.steps / rate[c.optimizer.name] * c.task.samples / N_MEASURED for c in figure)
     print(f"the figure: {len(figure)} cells × {figure[0].steps:,} steps ≈ {seconds / 3600:,.0f} core-hours "
           f"at these rates")
+    longest = max(c.steps / rate[c.optimizer.name] * c.task.samples / N_MEASURED for c in figure)
     for cores in (int(c) for c in args.cores.split(",")):
-        print(f"  on {cores:4d} cores: ≈ {format_seconds(seconds / cores)} (h:mm:ss), if the cells spread evenly")
+        wall = max(seconds / cores, longest)  # one cell a core: never less than the longest cell
+        print(f"  on {cores:4d} cores: ≈ {format_seconds(wall)} (h:mm:ss), the cells spread evenly, "
+              f"at least the longest cell's {format_seconds(longest)}")
 
 
 if __name__ == "__main__":

@@ -246,6 +246,8 @@ def test_experiments_page_offers_the_scales_an_experiment_ships_and_says_where_c
     assert not at.exception
     claim = next(m.value for m in at.markdown if m.value.startswith("**Claim.**"))
     assert "d = 2000 scale" in claim and "reproduce sample-complexity --scale d2000 --seeds 10" in claim
+    assert "Shipped result" in at.info[0].value and "these 140 cells" in at.info[0].value  # the d2000 record
+    assert at.success[0].value.startswith("The claim held") and at.get("plotly_chart")
     assert any(c.value.startswith("What it runs: 140 cells, seeds 0–9, 100,000 or 1,000,000 steps") for c in at.caption)
     assert any(c.value.startswith("They run here: about ") and " min on this machine's" in c.value for c in at.caption)
     at.selectbox(key="ex_name").set_value("matrix-factorization").run()  # one scale shipped: classroom again

@@ -153,11 +153,14 @@ def test_without_a_cluster_ray_is_not_imported(tmp_path):
     assert done.stdout.strip() == "[]"
 
 
-def test_a_scale_an_experiment_lacks_and_an_empty_address_are_refused(capsys):
+def test_a_scale_an_experiment_lacks_and_an_empty_address_are_refused(capsys, tmp_path):
     assert cli.main(["reproduce", "matrix-factorization", "--scale", "d2000", "--out", "/tmp/x"]) == 2
     assert "has no scale 'd2000'" in capsys.readouterr().err
-    assert cli.main(["reproduce", "sample-complexity", "--cluster", " ", "--out", "/tmp/x"]) == 2
-    assert "--cluster needs an address" in capsys.readouterr().err
+    for command in (["reproduce", "sample-complexity", "--out", str(tmp_path / "out")], ["sweep"],
+                    ["ship", "--experiment", "sample-complexity", "--out", str(tmp_path / "assets")]):
+        assert cli.main([*command, "--cluster", " "]) == 2, command  # before any cell runs or stdin is read
+        assert "--cluster needs an address" in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
 
 
 def test_the_cell_progress_line():

@@ -200,8 +200,7 @@ def command_reproduce(args) -> int:
     experiment = EXPERIMENTS[args.name]
     if args.scale not in experiment.scales:
         raise ConfigError(f"{args.name} has no scale {args.scale!r}: its scales are {', '.join(experiment.scales)}")
-    if args.cluster is not None and not args.cluster.strip():
-        raise ConfigError("--cluster needs an address: host:port, 'auto', or 'local'")
+    check_cluster_flag(args.cluster)
     args.seeds = args.seeds or experiment.seeds
     device = resolve_device(args.device)
     workers = args.workers or (cpu_cores() if device.type == "cpu" else 1)
@@ -227,7 +226,8 @@ def command_reproduce(args) -> int:
         return 1
     summary = experiment.summarize(configs, docs)
     summary.update(experiment=experiment.name, claim=experiment.claim, scale=args.scale, seeds=args.seeds,
-                   cells=len(configs), computed=done[1], workers=workers, cluster=args.cluster, wall_seconds=round(time.perf_counter() - start, 1),
+                   cells=len(configs), computed=done[1], workers=workers, cluster=args.cluster,
+                   wall_seconds=round(time.perf_counter() - start, 1),
                    command="python -m agmcore " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] else "")
     write_atomically(os.path.join(args.out, "summary.json"), json.dumps(summary, indent=1, default=str))
     write_figure(args.out, experiment.name, configs, docs)
@@ -235,6 +235,12 @@ def command_reproduce(args) -> int:
     print(f"{experiment.name} ({args.scale}, {args.seeds} seeds): claim {verdict}; "
           f"{summary['wall_seconds']} s; written to {args.out}", file=sys.stderr)
     return 0
+
+
+def check_cluster_flag(address) -> None:
+    """An empty --cluster is refused before any cell runs (exit 2), in every command that takes it."""
+    if address is not None and not address.strip():
+        raise ConfigError("--cluster needs an address: host:port, 'auto', or 'local'")
 
 
 def on_cluster_or_here(sweep):
@@ -282,6 +288,7 @@ def command_ship(args) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
+    check_cluster_flag(args.cluster)
     folder = args.out or ASSETS
     check_output_folder(folder, "--out")
     if args.store is not None:
@@ -321,6 +328,7 @@ def command_sweep(args) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
+    check_cluster_flag(args.cluster)
     lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
     try:
         read = [json.loads(line) for line in lines]
