@@ -59,10 +59,10 @@ def main():
             rate[name] = max(rate.get(name, 0.0), per_cell)
             print(f"  {name:4s} batch {batch:3d}: {walls[0]:6.1f} s and {walls[1]:6.1f} s, {per_cell:8.0f} cell-steps/s")
     figure = sample_complexity_cells("paper", 10)
-    seconds = sum(c.steps / rate[c.optimizer.name] * c.task.samples / N_MEASURED for c in figure)
+    cell_seconds = [c.steps / rate[c.optimizer.name] * c.task.samples / N_MEASURED for c in figure]
+    seconds, longest = sum(cell_seconds), max(cell_seconds)
     print(f"the figure: {len(figure)} cells × {figure[0].steps:,} steps ≈ {seconds / 3600:,.0f} core-hours "
           f"at these rates")
-    longest = max(c.steps / rate[c.optimizer.name] * c.task.samples / N_MEASURED for c in figure)
     for cores in (int(c) for c in args.cores.split(",")):
         wall = max(seconds / cores, longest)  # one cell a core: never less than the longest cell
         print(f"  on {cores:4d} cores: ≈ {format_seconds(wall)} (h:mm:ss), the cells spread evenly, "

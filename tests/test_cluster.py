@@ -159,7 +159,7 @@ def test_a_scale_an_experiment_lacks_and_an_empty_address_are_refused(capsys, tm
     for command in (["reproduce", "sample-complexity", "--out", str(tmp_path / "out")], ["sweep"],
                     ["ship", "--experiment", "sample-complexity", "--out", str(tmp_path / "assets")]):
         assert cli.main([*command, "--cluster", " "]) == 2, command  # before any cell runs or stdin is read
-        assert "--cluster needs an address" in capsys.readouterr().err
+        assert "argument --cluster: needs an address" in capsys.readouterr().err
     assert not os.listdir(tmp_path)
 
 

@@ -95,11 +95,17 @@ def test_reproduce_cli_writes_cells_summary_and_figure(tmp_path, monkeypatch):
     assert summary["seeds"] == 3 and summary["computed"] == 0  # the parallel cells were stored
 
 
-def test_reproduce_bad_input(capsys):
-    assert cli.main(["reproduce", "sample-complexity", "--seeds", "0", "--out", "/tmp/x"]) == 2
-    assert "--seeds must be at least 1" in capsys.readouterr().err
-    assert cli.main(["reproduce", "sample-complexity", "--workers", "0", "--out", "/tmp/x"]) == 2
-    assert "--workers must be at least 1" in capsys.readouterr().err
+def test_reproduce_bad_input(capsys, tmp_path):
+    out = str(tmp_path / "out")
+    assert cli.main(["reproduce", "sample-complexity", "--seeds", "0", "--out", out]) == 2
+    assert "argument --seeds: must be at least 1 (got 0)" in capsys.readouterr().err
+    for command in (["reproduce", "sample-complexity", "--out", out], ["sweep"],
+                    ["ship", "--experiment", "sample-complexity", "--out", str(tmp_path / "assets")]):
+        assert cli.main([*command, "--workers", "0"]) == 2, command  # before any cell runs or stdin is read
+        assert "argument --workers: must be at least 1 (got 0)" in capsys.readouterr().err
+        assert cli.main([*command, "--workers", "two"]) == 2, command
+        assert "argument --workers: must be a whole number (got 'two')" in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
 
 
 @pytest.mark.slow  # two pool processes

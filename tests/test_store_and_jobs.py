@@ -211,6 +211,19 @@ def test_a_race_too_large_for_memory_now_is_refused(tmp_path, monkeypatch):
     manager.shutdown()
 
 
+def _die(manager: JobManager):
+    """The server dies mid-race: no cancel, no clean shutdown. Its workers are killed, the store writes
+    it had already asked for land, and nothing it does afterwards (restarting the killed race, say)
+    reaches the store or starts a process."""
+    with manager._lock:
+        manager.workers = 0
+        for slot in manager._slots:
+            slot.process.kill()
+            slot.process.wait()
+        manager._writes.put(None)
+        manager._writer.join()
+
+
 @pytest.mark.slow  # 8 s: two job managers, one killed mid-race
 def test_a_restart_reports_interrupted_races(tmp_path):
     """Queued and running races are recorded in the store; a new manager (a restarted server)
@@ -224,10 +237,9 @@ def test_a_restart_reports_interrupted_races(tmp_path):
     waiting = first.submit(_configs(steps=10**7, seed=42))
     _wait(lambda: first.job(running).step > 0)
     time.sleep(1.0)
+    _die(first)
     reached = {p["key"]: p["step"] for p in store.pending()}
     assert set(reached) == {running, waiting} and reached[running] > 0 and reached[waiting] == 0
-    for slot in first._slots:  # the server dies: no cancel, no clean shutdown
-        slot.process.kill()
     second = JobManager(store, workers=1, warm=False)
     job = second.job(running)
     assert job.status == INTERRUPTED and not job.active and job.step == reached[running]

@@ -36,6 +36,30 @@ class UsageError(Exception):
     """Bad command-line input: reported as one line, exit code 2."""
 
 
+def at_least_one(text: str) -> int:
+    """argparse type of --seeds and --workers: a whole number ≥ 1 (else exit 2 before any work)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def cluster_address(text: str) -> str:
+    """argparse type of --cluster: an empty address is refused before any cell runs (exit 2)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs an address: host:port, 'auto', or 'local'")
+    return text
+
+
+def add_pool_flags(parser: argparse.ArgumentParser, workers_help: str) -> None:
+    """--workers and --cluster: where a command's cells run (reproduce, sweep, ship)."""
+    parser.add_argument("--workers", type=at_least_one, default=None, help=workers_help)
+    parser.add_argument("--cluster", type=cluster_address, metavar="ADDRESS", help=CLUSTER_HELP)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage dump
         raise UsageError(message)
@@ -89,30 +113,24 @@ def build_parser(with_reproduce: bool = True) -> argparse.ArgumentParser:
     rep = sub.add_parser("reproduce", help="run one of the paper's experiments and write its data and figure")
     rep.add_argument("name", choices=sorted(EXPERIMENTS))
     rep.add_argument("--scale", choices=SCALES, default="classroom")
-    rep.add_argument("--seeds", type=int, default=None,
+    rep.add_argument("--seeds", type=at_least_one, default=None,
                      help="seeds 0…N−1 (default: the experiment's own, " + ", ".join(
                          f"{name} {e.seeds}" for name, e in sorted(EXPERIMENTS.items())) + ")")
     rep.add_argument("--out", required=True, help="output folder (created)")
     rep.add_argument("--device", choices=DEVICES, default="auto")
     rep.add_argument("--store", help="result store folder to reuse and extend (default: the app's store)")
     rep.add_argument("--no-store", action="store_true", help="compute every cell, store nothing")
-    rep.add_argument("--workers", type=int, default=None,
-                     help="processes that run chunks of cells at once (default: the CPU cores on the CPU, 1 on a GPU)")
-    rep.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
+    add_pool_flags(rep, "processes that run chunks of cells at once (default: the CPU cores on the CPU, 1 on a GPU)")
     sweep = sub.add_parser("sweep", help="compute cells (a RunConfig JSON, or a JSON list of them: a race, one a line, "
                                          "on standard input) into a result store, in chunks over worker processes; "
                                          "what the app's Experiments page and a swept Playground knob run")
     sweep.add_argument("--store", help="result store folder (default: the app's store)")
-    sweep.add_argument("--workers", type=int, default=None, help="processes that run chunks of cells at once "
-                                                                 "(default: the CPU cores)")
-    sweep.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
+    add_pool_flags(sweep, "processes that run chunks of cells at once (default: the CPU cores)")
     ship = sub.add_parser("ship", help="compute the results a fresh install shows (the Home presets' races and the "
                                        "experiments at the scales they ship) and write them to agmcore/assets/")
     ship.add_argument("--out", default=None, help="folder to write (default: the package's agmcore/assets/)")
     ship.add_argument("--store", help="result store folder to reuse and extend (default: the app's store)")
-    ship.add_argument("--workers", type=int, default=None, help="processes for the experiments' cells "
-                                                                "(default: the CPU cores)")
-    ship.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
+    add_pool_flags(ship, "processes for the experiments' cells (default: the CPU cores)")
     ship.add_argument("--experiment", choices=sorted(EXPERIMENTS),
                       help="write this experiment's record alone (no races), at --scale")
     ship.add_argument("--scale", choices=SCALES, default=None,
@@ -193,14 +211,9 @@ def command_reproduce(args) -> int:
     from agmcore.experiments.sweeps import collect
     from agmcore.storage.store import ResultStore
 
-    if args.seeds is not None and args.seeds < 1:
-        raise ConfigError(f"--seeds must be at least 1 (got {args.seeds})")
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
     experiment = EXPERIMENTS[args.name]
     if args.scale not in experiment.scales:
         raise ConfigError(f"{args.name} has no scale {args.scale!r}: its scales are {', '.join(experiment.scales)}")
-    check_cluster_flag(args.cluster)
     args.seeds = args.seeds or experiment.seeds
     device = resolve_device(args.device)
     workers = args.workers or (cpu_cores() if device.type == "cpu" else 1)
@@ -235,12 +248,6 @@ def command_reproduce(args) -> int:
     print(f"{experiment.name} ({args.scale}, {args.seeds} seeds): claim {verdict}; "
           f"{summary['wall_seconds']} s; written to {args.out}", file=sys.stderr)
     return 0
-
-
-def check_cluster_flag(address) -> None:
-    """An empty --cluster is refused before any cell runs (exit 2), in every command that takes it."""
-    if address is not None and not address.strip():
-        raise ConfigError("--cluster needs an address: host:port, 'auto', or 'local'")
 
 
 def on_cluster_or_here(sweep):
@@ -286,9 +293,6 @@ def command_ship(args) -> int:
     from agmcore.service.shipped import ASSETS, ship
     from agmcore.storage.store import ResultStore
 
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
-    check_cluster_flag(args.cluster)
     folder = args.out or ASSETS
     check_output_folder(folder, "--out")
     if args.store is not None:
@@ -326,9 +330,6 @@ def command_sweep(args) -> int:
     from agmcore.experiments.sweeps import collect_races
     from agmcore.storage.store import ResultStore
 
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
-    check_cluster_flag(args.cluster)
     lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
     try:
         read = [json.loads(line) for line in lines]
